@@ -1,0 +1,98 @@
+"""Turn Marathi and English text into search terms for the lexical (BM25) index.
+
+What it does, in order: Unicode NFC; lower case; Devanagari digits become ASCII (१० = 10);
+zero-width joiners go; punctuation (including ``।`` and ``॥``) separates words while vowel signs,
+viramas, anusvara and nukta stay inside them (the classic bug is to treat them as punctuation);
+Marathi and English stop words are dropped; Marathi case endings are lightly stripped so
+"करारावर" and "करार" meet; English plurals lose their "s".
+
+>>> analyze("ठाणे महानगरपालिकेच्या करारावर १० स्वाक्षऱ्या।")
+['ठाण', 'महानगरपालिक', 'करार', '10', 'स्वाक्षऱ']
+>>> analyze("Which agreements did Thane sign?")
+['agreement', 'thane', 'sign']
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+# Letters, digits and Devanagari (except the dandas U+0964/U+0965) form words.
+_WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u0900-\u0963\u0966-\u097f]+")
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+_VOWEL_SIGNS = "ािीुूृेैोौं"
+
+MARATHI_STOPWORDS = frozenset(
+    """
+    आणि व या ह्या ही हे हा ते तो ती त्या त्याच्या त्याचा त्याची त्याचे त्यांच्या त्यांनी
+    आहे आहेत होते होती होता होत असे असून असल्याचे अशी असा आला आली आले केले केली केला करण्यात
+    की पण परंतु तसेच म्हणून मात्र देखील सुद्धा च ने ला ना नी त मध्ये साठी वर तर जे जो जी ज्या
+    काय कोणता कोणती कोणते कोणत्या कोण कधी केव्हा कुठे कसे कशी किती का कशासाठी कोणी
+    मी आम्ही तुम्ही आपण माझा माझी माझे आमचा आमची आमचे तुमचा तुमची तुमचे आपला आपली आपले
+    एक अनेक सर्व काही इतर नाही नको हो होय झाले झाली झाला रोजी
+    """.split()
+)
+ENGLISH_STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for with from into about as is are was were be been
+    being am do does did doing have has had having it its this that these those there here what
+    which who whom whose when where why how i me my we our you your he him his she her they them
+    their will would shall should can could may might must not no nor so than too very just also
+    any some all each other such only own same s t don any please tell know
+    """.split()
+)
+# Case endings and postpositions, longest first; applied once per word.
+_MARATHI_SUFFIXES = tuple(
+    sorted(
+        """
+        च्या चा ची चे ला ना ने नी त ात तील ातील मध्ये ामध्ये साठी ासाठी वर ावर मुळे ामुळे
+        कडे ाकडे कडून ाकडून पर्यंत ापर्यंत पासून ापासून ांना ांनी ांचा ांची ांचे ांच्या ांत
+        ांमध्ये ांसाठी ांवर च्यात तून ातून शी ाशी ही ाही
+        """.split(),
+        key=len,
+        reverse=True,
+    )
+)
+_MIN_STEM = 2
+
+
+def _stem_marathi(word: str) -> str:
+    """Strip one case ending, then a trailing vowel sign and an oblique '्य', if a stem remains."""
+    for suffix in _MARATHI_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > _MIN_STEM and word[-1] in _VOWEL_SIGNS:
+        word = word[:-1]
+    if len(word) > _MIN_STEM + 1 and word.endswith("्य"):
+        word = word[:-2]
+    return word
+
+
+def _stem_english(word: str) -> str:
+    """Light plural stripping: 'agreements' → 'agreement', 'buses' → 'bus'."""
+    if len(word) > 4 and word.endswith("ses"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def normalize(text: str) -> str:
+    """NFC, lower case, ASCII digits, no zero-width joiners."""
+    text = unicodedata.normalize("NFC", text).lower().translate(_DEVANAGARI_DIGITS)
+    return text.replace("\u200c", "").replace("\u200d", "")
+
+
+def analyze(text: str) -> list[str]:
+    """Split ``text`` into normalised search terms, dropping stop words."""
+    terms = []
+    for word in _WORD.findall(normalize(text)):
+        if _DEVANAGARI.search(word):
+            if word in MARATHI_STOPWORDS:
+                continue
+            terms.append(_stem_marathi(word))
+        elif word not in ENGLISH_STOPWORDS:
+            terms.append(_stem_english(word))
+    return terms

@@ -1,0 +1,212 @@
+"""The on-disk search index: FAISS vectors, chunk and article records, and a manifest.
+
+Each build writes a complete new *generation* folder, then switches the ``current`` symlink to it
+with one atomic rename, so a reader always sees either the old index or the new one, never a
+half-written one. The previous generation is kept so a reader that opened it can finish.
+
+Layout::
+
+    index_dir/
+      current -> gen-20261129T064512-3f2a
+      gen-20261129T064512-3f2a/
+        manifest.json   model identity and dimension, each file's content hash
+        vectors.faiss   IndexIDMap2(IndexFlatIP): normalised vectors, inner product
+        records.json    articles and their chunks (text, heading, sentence list, tokens)
+
+>>> snapshot = IndexSnapshot.load(Path("var/index"))   # None when no index was built yet
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+FORMAT_VERSION = 1
+CURRENT_LINK = "current"
+GENERATIONS_KEPT = 2
+
+
+class IndexUnavailableError(RuntimeError):
+    """No usable index exists at the given folder."""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as kept in the index: enough to show it and to search it lexically."""
+
+    vector_id: int
+    chunk_id: str
+    article_key: str
+    ordinal: int
+    heading: str
+    sentences: tuple[str, ...]
+    tokens: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The passage as shown to a citizen."""
+        return " ".join(self.sentences)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An indexed article version and the vector ids of its chunks, in order."""
+
+    key: str
+    id: str
+    lang: str
+    title: str
+    date: str
+    path: str
+    content_hash: str
+    source: str | None = None
+    tags: tuple[str, ...] = ()
+    vector_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+def new_vector_index(dimension: int) -> Any:
+    """An empty id-mapped inner-product FAISS index for normalised vectors."""
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+
+class IndexSnapshot:
+    """One generation of the index, loaded into memory and never changed by readers."""
+
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        vectors: Any,
+        articles: dict[str, StoredArticle],
+        chunks: dict[int, StoredChunk],
+        generation: str = "",
+    ) -> None:
+        self.manifest = manifest
+        self.vectors = vectors
+        self.articles = articles
+        self.chunks = chunks
+        self.generation = generation
+
+    @classmethod
+    def load(cls, index_dir: Path) -> IndexSnapshot | None:
+        """Load the current generation, or return ``None`` if none has been written yet."""
+        link = index_dir / CURRENT_LINK
+        if not link.exists():
+            return None
+        folder = link.resolve()
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            return None
+        records = json.loads((folder / "records.json").read_text(encoding="utf-8"))
+        articles = {
+            a["key"]: StoredArticle(
+                **{**a, "tags": tuple(a["tags"]), "vector_ids": tuple(a["vector_ids"])}
+            )
+            for a in records["articles"]
+        }
+        chunks = {
+            c["vector_id"]: StoredChunk(
+                **{**c, "sentences": tuple(c["sentences"]), "tokens": tuple(c["tokens"])}
+            )
+            for c in records["chunks"]
+        }
+        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        return cls(manifest, vectors, articles, chunks, folder.name)
+
+    @classmethod
+    def require(cls, index_dir: Path) -> IndexSnapshot:
+        """Like :meth:`load`, but raise :class:`IndexUnavailableError` with advice if missing."""
+        snapshot = cls.load(index_dir)
+        if snapshot is None:
+            raise IndexUnavailableError(f"no index in {index_dir}; run 'samvad index' first")
+        return snapshot
+
+    def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """Nearest chunks per query row as (vector_id, cosine score), best first."""
+        if self.vectors.ntotal == 0:
+            return [[] for _ in range(len(query_vectors))]
+        scores, ids = self.vectors.search(query_vectors, min(k, self.vectors.ntotal))
+        return [
+            [(int(i), float(s)) for i, s in zip(id_row, score_row, strict=True) if i != -1]
+            for id_row, score_row in zip(ids, scores, strict=True)
+        ]
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock so two index builds never interleave (e.g. watcher and CLI)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
+    """Write ``snapshot`` as a new generation and switch ``current`` to it atomically.
+
+    Returns the generation name. Call inside :func:`writer_lock`.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = time.strftime("gen-%Y%m%dT%H%M%S-") + secrets.token_hex(3)
+    staging = index_dir / f".{name}.partial"
+    staging.mkdir()
+    manifest = {**snapshot.manifest, "format_version": FORMAT_VERSION, "generation": name}
+    records = {
+        "articles": [asdict(a) for a in snapshot.articles.values()],
+        "chunks": [asdict(c) for c in snapshot.chunks.values()],
+    }
+    faiss.write_index(snapshot.vectors, str(staging / "vectors.faiss"))
+    _write_json(staging / "records.json", records)
+    _write_json(staging / "manifest.json", manifest)
+    _fsync_dir(staging)
+    staging.rename(index_dir / name)
+    temp_link = index_dir / f".{CURRENT_LINK}.{secrets.token_hex(3)}"
+    temp_link.symlink_to(name)
+    os.replace(temp_link, index_dir / CURRENT_LINK)
+    _fsync_dir(index_dir)
+    _prune_generations(index_dir, keep=name)
+    snapshot.manifest = manifest
+    snapshot.generation = name
+    return name
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _prune_generations(index_dir: Path, keep: str) -> None:
+    """Delete old generations, keeping the newest ``GENERATIONS_KEPT`` (including ``keep``)."""
+    generations = sorted(
+        (p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True
+    )
+    survivors = {keep, *(p.name for p in generations[:GENERATIONS_KEPT])}
+    for folder in generations:
+        if folder.name not in survivors:
+            shutil.rmtree(folder, ignore_errors=True)
+    for partial in index_dir.glob(".gen-*.partial"):
+        shutil.rmtree(partial, ignore_errors=True)

@@ -1,0 +1,193 @@
+"""Bring the index in line with ``knowledge/``, re-embedding only what changed.
+
+Files are compared with the last index by content hash: unchanged articles keep their vectors,
+edited ones are re-embedded, deleted ones are removed. A file that fails validation is reported
+and skipped; if an earlier good version of it is in the index, that version stays in service.
+A different model (or dimension) than the one that built the index forces a full rebuild.
+
+>>> report = build_index(settings, embedder)
+>>> print(report.summary())
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from actions.engine.analyzer import analyze
+from actions.engine.articles import Article, ArticleError, load_knowledge
+from actions.engine.chunking import chunk_article, passage_for_embedding
+from actions.engine.index_store import (
+    IndexSnapshot,
+    StoredArticle,
+    StoredChunk,
+    new_vector_index,
+    write_snapshot,
+    writer_lock,
+)
+from actions.engine.model import Embedder
+from actions.engine.settings import Settings
+
+
+@dataclass
+class IndexReport:
+    """What one index build did, file by file (paths relative to the knowledge folder)."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[ArticleError] = field(default_factory=list)
+    kept_previous: list[str] = field(default_factory=list)
+    rebuild_reason: str | None = None
+    chunks_embedded: int = 0
+    generation: str = ""
+
+    @property
+    def embedded_files(self) -> list[str]:
+        """Files whose text was embedded in this build."""
+        return self.added + self.updated
+
+    def summary(self) -> str:
+        """A few lines for staff: counts, then every skipped file with its reason."""
+        lines = []
+        if self.rebuild_reason:
+            lines.append(f"Full rebuild: {self.rebuild_reason}")
+        lines.append(
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped "
+            f"({self.chunks_embedded} passages embedded)"
+        )
+        for name, paths in (("added", self.added), ("updated", self.updated)):
+            if paths:
+                lines.append(f"  {name}: {', '.join(paths)}")
+        if self.removed:
+            lines.append(f"  removed: {', '.join(self.removed)}")
+        for error in self.skipped:
+            kept = " (the last good version stays in service)" if (
+                error.path in self.kept_previous
+            ) else ""
+            lines.append(f"  skipped {error}{kept}")
+        return "\n".join(lines)
+
+
+def _stored_article(article: Article, vector_ids: tuple[int, ...]) -> StoredArticle:
+    return StoredArticle(
+        key=article.key,
+        id=article.id,
+        lang=article.lang,
+        title=article.title,
+        date=article.date.isoformat(),
+        path=article.path,
+        content_hash=article.content_hash,
+        source=article.source,
+        tags=article.tags,
+        vector_ids=vector_ids,
+    )
+
+
+def _rebuild_reason(previous: IndexSnapshot | None, embedder: Embedder) -> str | None:
+    if previous is None:
+        return None
+    built_with = previous.manifest.get("model", {})
+    if built_with.get("dimension") != embedder.dimension:
+        return (
+            f"the model's dimension changed ({built_with.get('dimension')} → "
+            f"{embedder.dimension}); every article is embedded again"
+        )
+    if built_with.get("fingerprint") != embedder.identity["fingerprint"]:
+        return (
+            f"the model changed ({built_with.get('model')} → {embedder.identity['model']}); "
+            "vectors from different models cannot be mixed, so every article is embedded again"
+        )
+    return None
+
+
+def build_index(settings: Settings, embedder: Embedder, show_progress: bool = False) -> IndexReport:
+    """Update the index in ``settings.index_dir`` from ``settings.knowledge_dir``.
+
+    Writes a new generation atomically even when files were skipped; returns the report.
+    """
+    with writer_lock(settings.index_dir):
+        articles, errors = load_knowledge(settings.knowledge_dir)
+        previous = IndexSnapshot.load(settings.index_dir)
+        report = IndexReport(skipped=errors, rebuild_reason=_rebuild_reason(previous, embedder))
+        if report.rebuild_reason is not None:
+            previous = None
+        snapshot = previous or IndexSnapshot(
+            {}, new_vector_index(embedder.dimension), {}, {}
+        )
+        current_keys = {a.key for a in articles}
+        broken_paths = {e.path for e in errors}
+        for key, old in list(snapshot.articles.items()):
+            if key in current_keys:
+                continue
+            if old.path in broken_paths:
+                report.kept_previous.append(old.path)
+                continue
+            _drop(snapshot, old)
+            report.removed.append(old.path)
+        to_embed: list[Article] = []
+        for article in articles:
+            old = snapshot.articles.get(article.key)
+            if old is not None and old.content_hash == article.content_hash and (
+                old.path == article.path
+            ):
+                report.unchanged.append(article.path)
+                continue
+            if old is not None:
+                _drop(snapshot, old)
+            (report.updated if old is not None else report.added).append(article.path)
+            to_embed.append(article)
+        report.chunks_embedded = _embed_articles(snapshot, to_embed, embedder, show_progress)
+        snapshot.manifest = {
+            "model": embedder.identity,
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "files": {a.path: a.content_hash for a in snapshot.articles.values()},
+        }
+        report.generation = write_snapshot(settings.index_dir, snapshot)
+        return report
+
+
+def _drop(snapshot: IndexSnapshot, article: StoredArticle) -> None:
+    """Remove an article's vectors and records from ``snapshot``."""
+    ids = np.array(article.vector_ids, dtype=np.int64)
+    if len(ids):
+        snapshot.vectors.remove_ids(ids)
+    for vector_id in article.vector_ids:
+        snapshot.chunks.pop(vector_id, None)
+    del snapshot.articles[article.key]
+
+
+def _embed_articles(
+    snapshot: IndexSnapshot, articles: list[Article], embedder: Embedder, show_progress: bool
+) -> int:
+    """Chunk, embed and add ``articles`` to ``snapshot``; return the number of passages."""
+    pending: list[tuple[Article, StoredChunk, str]] = []
+    for article in articles:
+        chunks = chunk_article(article)
+        for chunk in chunks:
+            embed_text = passage_for_embedding(article, chunk)
+            stored = StoredChunk(
+                vector_id=chunk.vector_id,
+                chunk_id=chunk.chunk_id,
+                article_key=article.key,
+                ordinal=chunk.ordinal,
+                heading=chunk.heading,
+                sentences=chunk.sentences,
+                tokens=tuple(analyze(embed_text)),
+            )
+            pending.append((article, stored, embed_text))
+        snapshot.articles[article.key] = _stored_article(
+            article, tuple(c.vector_id for c in chunks)
+        )
+    if not pending:
+        return 0
+    vectors = embedder.embed_passages([text for _, _, text in pending], show_progress)
+    ids = np.array([chunk.vector_id for _, chunk, _ in pending], dtype=np.int64)
+    snapshot.vectors.add_with_ids(vectors, ids)
+    for _, chunk, _ in pending:
+        snapshot.chunks[chunk.vector_id] = chunk
+    return len(pending)

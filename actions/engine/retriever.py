@@ -1,0 +1,150 @@
+"""Find the passages that best match a question: dense (FAISS), lexical (BM25) or both fused.
+
+Dense search finds meaning across Marathi and English; BM25 finds exact names and figures in the
+same language. ``hybrid`` fuses the two rankings with reciprocal rank fusion (RRF), which needs
+no score calibration between the two. The dense cosine of each hit is kept: it is what the
+answer layer's confidence threshold looks at.
+
+>>> retriever = Retriever(IndexSnapshot.require(Path("var/index")), embedder)
+>>> hits = retriever.search(["Which Japanese ministry signed the agreement?"], top_k=3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import bm25s
+import numpy as np
+
+from actions.engine.analyzer import analyze
+from actions.engine.index_store import IndexSnapshot, StoredArticle, StoredChunk
+from actions.engine.model import Embedder
+
+SearchMode = Literal["dense", "bm25", "hybrid"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid")
+RRF_K = 60
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with its article and the evidence for it."""
+
+    chunk: StoredChunk
+    article: StoredArticle
+    score: float
+    dense_score: float
+    lexical_score: float
+
+
+class LexicalIndex:
+    """BM25 over the chunk terms stored in an index snapshot (built in memory at load)."""
+
+    def __init__(self, chunks: Sequence[StoredChunk]) -> None:
+        self._ids = [c.vector_id for c in chunks]
+        self._bm25 = bm25s.BM25()
+        if self._ids:
+            self._bm25.index([list(c.tokens) or [""] for c in chunks], show_progress=False)
+
+    def scores(self, terms: list[str]) -> dict[int, float]:
+        """BM25 score of every chunk with at least one of ``terms`` (vector_id → score)."""
+        if not self._ids or not terms:
+            return {}
+        raw = self._bm25.get_scores(terms)
+        nonzero = np.flatnonzero(raw > 0)
+        return {self._ids[i]: float(raw[i]) for i in nonzero}
+
+
+def _ranked(scores: dict[int, float], k: int) -> list[int]:
+    return sorted(scores, key=lambda vid: scores[vid], reverse=True)[:k]
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+    """Fuse ranked id lists: each id scores sum(1 / (k + rank)) over the lists it appears in."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, vector_id in enumerate(ranking, start=1):
+            fused[vector_id] = fused.get(vector_id, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+class Retriever:
+    """Searches one index snapshot. Thread-safe for reads; build a new one for a new snapshot."""
+
+    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder) -> None:
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.lexical = LexicalIndex(list(snapshot.chunks.values()))
+
+    def dense_scores(self, query_vectors: np.ndarray, k: int = CANDIDATES) -> dict[int, float]:
+        """Best cosine per chunk over the query vectors (one row per phrasing of the question)."""
+        best: dict[int, float] = {}
+        for row in self.snapshot.search(query_vectors, k):
+            for vector_id, score in row:
+                best[vector_id] = max(score, best.get(vector_id, -1.0))
+        return best
+
+    def lexical_scores(self, phrasings: Sequence[str]) -> dict[int, float]:
+        """Best BM25 score per chunk over the phrasings."""
+        best: dict[int, float] = {}
+        for text in phrasings:
+            for vector_id, score in self.lexical.scores(analyze(text)).items():
+                best[vector_id] = max(score, best.get(vector_id, 0.0))
+        return best
+
+    def rank(
+        self,
+        dense: dict[int, float],
+        lexical: dict[int, float],
+        mode: SearchMode,
+        top_k: int,
+    ) -> list[Hit]:
+        """Order chunks by ``mode`` and return the best ``top_k`` as hits."""
+        if mode == "dense":
+            order = _ranked(dense, top_k)
+            fused = dense
+        elif mode == "bm25":
+            order = _ranked(lexical, top_k)
+            fused = lexical
+        else:
+            fused = reciprocal_rank_fusion(
+                [_ranked(dense, CANDIDATES), _ranked(lexical, CANDIDATES)]
+            )
+            order = _ranked(fused, top_k)
+        hits = []
+        for vector_id in order:
+            chunk = self.snapshot.chunks[vector_id]
+            hits.append(
+                Hit(
+                    chunk=chunk,
+                    article=self.snapshot.articles[chunk.article_key],
+                    score=fused[vector_id],
+                    dense_score=dense.get(vector_id, 0.0),
+                    lexical_score=lexical.get(vector_id, 0.0),
+                )
+            )
+        return hits
+
+    def search(
+        self, phrasings: Sequence[str], top_k: int = 5, mode: SearchMode = "hybrid"
+    ) -> list[Hit]:
+        """Best ``top_k`` passages for a question given as one or more phrasings."""
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        if mode != "bm25":
+            dense = self.dense_scores(self.embedder.embed_queries(list(phrasings)))
+        if mode != "dense":
+            lexical = self.lexical_scores(phrasings)
+        if mode == "bm25" and lexical:
+            vectors = self.embedder.embed_queries(list(phrasings)[:1])
+            dense = self._dense_for(vectors[0], list(lexical))
+        return self.rank(dense, lexical, mode, top_k)
+
+    def _dense_for(self, query_vector: np.ndarray, vector_ids: list[int]) -> dict[int, float]:
+        """Cosine of the query with specific chunks (for BM25-only hits' confidence)."""
+        return {
+            vid: float(np.dot(self.snapshot.vectors.reconstruct(vid), query_vector))
+            for vid in vector_ids
+        }
