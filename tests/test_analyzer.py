@@ -35,9 +35,7 @@ def test_vowel_signs_and_viramas_survive(text: str, expected: list[str]) -> None
     assert analyze(text) == expected
 
 
-@pytest.mark.parametrize(
-    ("a", "b"), [("१० टक्के", "10 टक्के"), ("वॉर्ड क्र. १२", "वॉर्ड क्र 12")]
-)
+@pytest.mark.parametrize(("a", "b"), [("१० टक्के", "10 टक्के"), ("वॉर्ड क्र. १२", "वॉर्ड क्र 12")])
 def test_devanagari_digits_equal_ascii(a: str, b: str) -> None:
     assert analyze(a) == analyze(b)
 

@@ -33,7 +33,10 @@ def make_article(body: str, lang: str = "mr", title: str = "शीर्षक")
         ("पाणी बंद राहील। नागरिकांनी सहकार्य करावे।", ["पाणी बंद राहील।", "नागरिकांनी सहकार्य करावे।"]),
         ("Water will be off. Please co-operate!", ["Water will be off.", "Please co-operate!"]),
         ("पाणी कधी येईल? उद्या सकाळी.", ["पाणी कधी येईल?", "उद्या सकाळी."]),
-        ("Rebate is 10.5 per cent. See www.example.org now.", ["Rebate is 10.5 per cent.", "See www.example.org now."]),
+        (
+            "Rebate is 10.5 per cent. See www.example.org now.",
+            ["Rebate is 10.5 per cent.", "See www.example.org now."],
+        ),
         ("कर भरा॥ Pay tax।", ["कर भरा॥", "Pay tax।"]),
     ],
     ids=["marathi-danda", "english-stops", "mixed-question", "decimals-and-urls", "double-danda"],

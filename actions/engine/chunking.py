@@ -18,7 +18,7 @@ from actions.engine.articles import Article
 
 # A sentence ends at । ॥ . ? ! (possibly followed by closing quotes/brackets) and then white space.
 # "10.5" and "www.example.org" do not split because no space follows the dot.
-_SENTENCE_END = re.compile(r"(?<=[।॥.?!])[\"'”’)\]]*\s+")
+_SENTENCE_END = re.compile("(?<=[।॥.?!])[\"'\u201d\u2019)\\]]*\\s+")
 _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 DEFAULT_MAX_CHARS = 600
 

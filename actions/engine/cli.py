@@ -6,16 +6,20 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from actions.engine.answers import Answer, AnswerEngine
 from actions.engine.articles import load_knowledge
-from actions.engine.index_store import IndexSnapshot, IndexUnavailableError
+from actions.engine.index_store import IndexUnavailableError
 from actions.engine.model import Embedder, ModelUnavailableError, find_model, provision_model
-from actions.engine.retriever import SEARCH_MODES, Hit, Retriever
+from actions.engine.question_log import QuestionLog
+from actions.engine.retriever import SEARCH_MODES, Hit
 from actions.engine.settings import Settings
 
 EXIT_OK = 0
@@ -91,9 +95,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser(
         "ask",
-        help="ask a question and see the best passages",
-        description="Search the index for a question (Marathi or English) and show the best "
-        "passages with their article, date, source and score.",
+        help="ask a question and see the answer a citizen would get",
+        description="Answer a question (Marathi, English or Marathi in Latin letters) the way "
+        "a citizen would see it, then list the best passages with their article, date, source "
+        "and score. Questions asked here are not added to the unanswered-questions log.",
     )
     ask.add_argument("question", nargs="?", help="the question, in quotes")
     ask.add_argument(
@@ -104,11 +109,25 @@ def _parser() -> argparse.ArgumentParser:
         "prints one JSON line per question, in the same order. Use - for standard input.",
     )
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
-    ask.add_argument("--top-k", type=int, default=3, metavar="N", help="passages to show (3)")
+    ask.add_argument(
+        "--top-k", type=int, default=3, metavar="N", help="best passages to list too (3; 0: none)"
+    )
+    ask.add_argument(
+        "--lang", choices=("mr", "en"), help="answer in this language (default: the question's)"
+    )
     ask.add_argument(
         "--mode", choices=SEARCH_MODES, default="hybrid", help="search method (hybrid)"
     )
     folders(ask)
+
+    unanswered = commands.add_parser(
+        "unanswered",
+        help="list the questions citizens asked that no article answered",
+        description="Show the questions the bot could not answer (newest first), to decide "
+        "which articles to write next.",
+    )
+    unanswered.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
+    unanswered.add_argument("--limit", type=int, metavar="N", help="show only the newest N")
     return parser
 
 
@@ -162,7 +181,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def hit_record(hit: Hit) -> dict[str, Any]:
-    """The JSON form of a hit, as printed by ``samvad ask --json``."""
+    """The JSON form of a passage, as printed by ``samvad ask --json``."""
     return {
         "article_id": hit.article.id,
         "lang": hit.article.lang,
@@ -178,16 +197,23 @@ def hit_record(hit: Hit) -> dict[str, Any]:
     }
 
 
-def _print_hits(question: str, hits: list[Hit], out: TextIO) -> None:
-    print(f"Q: {question}", file=out)
-    if not hits:
-        print("  (no passages found)", file=out)
+def answer_record(answer: Answer) -> dict[str, Any]:
+    """The JSON form of an answer, as printed by ``samvad ask --json``."""
+    record = asdict(answer)
+    record["confidence"] = round(answer.confidence, 4)
+    return record
+
+
+def _print_answer(answer: Answer, hits: list[Hit], out: TextIO) -> None:
+    print(f"Q: {answer.question}", file=out)
+    print(answer.text, file=out)
+    if hits:
+        print(f"\nBest passages (confidence {answer.confidence:.3f}):", file=out)
     for rank, hit in enumerate(hits, start=1):
         art = hit.article
-        source = f"  {art.source}" if art.source else ""
         print(
             f"{rank}. [{art.id} · {art.lang} · {art.date}] {art.title}  "
-            f"(score {hit.score:.3f}, cosine {hit.dense_score:.3f}){source}",
+            f"(score {hit.score:.3f}, cosine {hit.dense_score:.3f})",
             file=out,
         )
         print(f"   {hit.chunk.text}", file=out)
@@ -204,22 +230,38 @@ def _batch_lines(path: Path) -> Iterator[tuple[int, str]]:
             handle.close()
 
 
+def _engine(settings: Settings, log: bool) -> AnswerEngine:
+    return AnswerEngine(
+        settings, _embedder(settings), QuestionLog(settings.data_dir) if log else None
+    )
+
+
+def _ask_one(
+    engine: AnswerEngine, question: str, args: argparse.Namespace
+) -> tuple[Answer, list[Hit]]:
+    answer = engine.answer(question, language=args.lang, mode=args.mode)
+    _, _, hits, _ = engine.search(question, top_k=args.top_k, mode=args.mode)
+    return answer, hits
+
+
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
-    """Answer one question or a JSON Lines batch."""
+    """Answer one question or a JSON Lines batch (not logged as citizens' questions)."""
     if (args.question is None) == (args.batch is None):
         raise UsageError("give either a QUESTION or --batch FILE")
-    if args.top_k < 1:
-        raise UsageError("--top-k must be at least 1")
-    settings = _settings(args)
-    snapshot = IndexSnapshot.require(settings.index_dir)
-    retriever = Retriever(snapshot, _embedder(settings))
+    if args.top_k < 0:
+        raise UsageError("--top-k cannot be negative")
+    engine = _engine(_settings(args), log=False)
     if args.question is not None:
-        hits = retriever.search([args.question], top_k=args.top_k, mode=args.mode)
+        answer, hits = _ask_one(engine, args.question, args)
         if args.json:
-            record = {"question": args.question, "passages": [hit_record(h) for h in hits]}
+            record = {
+                "question": args.question,
+                "answer": answer_record(answer),
+                "passages": [hit_record(h) for h in hits],
+            }
             print(json.dumps(record, ensure_ascii=False, indent=2), file=out)
         else:
-            _print_hits(args.question, hits, out)
+            _print_answer(answer, hits, out)
         return EXIT_OK
     for number, line in _batch_lines(args.batch):
         try:
@@ -231,9 +273,31 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(
                 f'{args.batch}:{number}: each line must be a JSON object with a "question" text'
             ) from exc
-        hits = retriever.search([question], top_k=args.top_k, mode=args.mode)
+        answer, hits = _ask_one(engine, question, args)
+        item["answer"] = answer_record(answer)
         item["passages"] = [hit_record(h) for h in hits]
         print(json.dumps(item, ensure_ascii=False), file=out, flush=True)
+    return EXIT_OK
+
+
+def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
+    """List the questions the bot could not answer, newest first."""
+    rows = QuestionLog(_settings(args).data_dir).unanswered(limit=args.limit)
+    if args.csv:
+        writer = csv.writer(out)
+        writer.writerow(["asked_at", "language", "question", "best_score", "user_hash"])
+        for row in rows:
+            writer.writerow(
+                [row.asked_at, row.language, row.question, f"{row.best_score:.3f}", row.user_hash]
+            )
+        return EXIT_OK
+    if not rows:
+        print("No unanswered questions.", file=out)
+    for row in rows:
+        print(
+            f"{row.asked_at}  [{row.language}]  {row.question}  (best score {row.best_score:.3f})",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -241,7 +305,13 @@ class UsageError(ValueError):
     """A mistake in how the command was called; shown as one line, exit code 2."""
 
 
-COMMANDS = {"model": cmd_model, "index": cmd_index, "check": cmd_check, "ask": cmd_ask}
+COMMANDS = {
+    "model": cmd_model,
+    "index": cmd_index,
+    "check": cmd_check,
+    "ask": cmd_ask,
+    "unanswered": cmd_unanswered,
+}
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

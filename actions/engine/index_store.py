@@ -10,7 +10,8 @@ Layout::
       current -> gen-20261129T064512-3f2a
       gen-20261129T064512-3f2a/
         manifest.json   model identity and dimension, each file's content hash
-        vectors.faiss   IndexIDMap2(IndexFlatIP): normalised vectors, inner product
+        vectors.faiss   IndexIDMap2(IndexFlatIP): normalised chunk vectors, inner product
+        sentences.faiss the same for each sentence of each chunk (to pick answer sentences)
         records.json    articles and their chunks (text, heading, sentence list, tokens)
 
 >>> snapshot = IndexSnapshot.load(Path("var/index"))   # None when no index was built yet
@@ -32,6 +33,8 @@ from typing import Any
 
 import faiss
 import numpy as np
+
+from actions.engine.chunking import vector_id_for
 
 FORMAT_VERSION = 1
 CURRENT_LINK = "current"
@@ -76,6 +79,11 @@ class StoredArticle:
     vector_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
+def sentence_vector_id(chunk_id: str, position: int) -> int:
+    """The FAISS id of sentence ``position`` of a chunk."""
+    return vector_id_for(f"{chunk_id}.{position}")
+
+
 def new_vector_index(dimension: int) -> Any:
     """An empty id-mapped inner-product FAISS index for normalised vectors."""
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
@@ -90,10 +98,12 @@ class IndexSnapshot:
         vectors: Any,
         articles: dict[str, StoredArticle],
         chunks: dict[int, StoredChunk],
+        sentence_vectors: Any,
         generation: str = "",
     ) -> None:
         self.manifest = manifest
         self.vectors = vectors
+        self.sentence_vectors = sentence_vectors
         self.articles = articles
         self.chunks = chunks
         self.generation = generation
@@ -122,7 +132,8 @@ class IndexSnapshot:
             for c in records["chunks"]
         }
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
-        return cls(manifest, vectors, articles, chunks, folder.name)
+        sentence_vectors = faiss.read_index(str(folder / "sentences.faiss"))
+        return cls(manifest, vectors, articles, chunks, sentence_vectors, folder.name)
 
     @classmethod
     def require(cls, index_dir: Path) -> IndexSnapshot:
@@ -131,6 +142,15 @@ class IndexSnapshot:
         if snapshot is None:
             raise IndexUnavailableError(f"no index in {index_dir}; run 'samvad index' first")
         return snapshot
+
+    def sentence_vectors_of(self, chunk: StoredChunk) -> np.ndarray:
+        """The stored vectors of a chunk's sentences, one row per sentence."""
+        return np.vstack(
+            [
+                self.sentence_vectors.reconstruct(sentence_vector_id(chunk.chunk_id, i))
+                for i in range(len(chunk.sentences))
+            ]
+        )
 
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """Nearest chunks per query row as (vector_id, cosine score), best first."""
@@ -170,6 +190,7 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
         "chunks": [asdict(c) for c in snapshot.chunks.values()],
     }
     faiss.write_index(snapshot.vectors, str(staging / "vectors.faiss"))
+    faiss.write_index(snapshot.sentence_vectors, str(staging / "sentences.faiss"))
     _write_json(staging / "records.json", records)
     _write_json(staging / "manifest.json", manifest)
     _fsync_dir(staging)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from actions.engine.analyzer import analyze
+from actions.engine.analyzer import analyze, skeletons
 from actions.engine.articles import Article, ArticleError, load_knowledge
 from actions.engine.chunking import chunk_article, passage_for_embedding
 from actions.engine.index_store import (
@@ -24,6 +24,7 @@ from actions.engine.index_store import (
     StoredArticle,
     StoredChunk,
     new_vector_index,
+    sentence_vector_id,
     write_snapshot,
     writer_lock,
 )
@@ -66,9 +67,11 @@ class IndexReport:
         if self.removed:
             lines.append(f"  removed: {', '.join(self.removed)}")
         for error in self.skipped:
-            kept = " (the last good version stays in service)" if (
-                error.path in self.kept_previous
-            ) else ""
+            kept = (
+                " (the last good version stays in service)"
+                if (error.path in self.kept_previous)
+                else ""
+            )
             lines.append(f"  skipped {error}{kept}")
         return "\n".join(lines)
 
@@ -117,23 +120,25 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool = Fa
         if report.rebuild_reason is not None:
             previous = None
         snapshot = previous or IndexSnapshot(
-            {}, new_vector_index(embedder.dimension), {}, {}
+            {}, new_vector_index(embedder.dimension), {}, {}, new_vector_index(embedder.dimension)
         )
         current_keys = {a.key for a in articles}
         broken_paths = {e.path for e in errors}
-        for key, old in list(snapshot.articles.items()):
+        for key, gone in list(snapshot.articles.items()):
             if key in current_keys:
                 continue
-            if old.path in broken_paths:
-                report.kept_previous.append(old.path)
+            if gone.path in broken_paths:
+                report.kept_previous.append(gone.path)
                 continue
-            _drop(snapshot, old)
-            report.removed.append(old.path)
+            _drop(snapshot, gone)
+            report.removed.append(gone.path)
         to_embed: list[Article] = []
         for article in articles:
             old = snapshot.articles.get(article.key)
-            if old is not None and old.content_hash == article.content_hash and (
-                old.path == article.path
+            if (
+                old is not None
+                and old.content_hash == article.content_hash
+                and (old.path == article.path)
             ):
                 report.unchanged.append(article.path)
                 continue
@@ -156,8 +161,15 @@ def _drop(snapshot: IndexSnapshot, article: StoredArticle) -> None:
     ids = np.array(article.vector_ids, dtype=np.int64)
     if len(ids):
         snapshot.vectors.remove_ids(ids)
+    sentence_ids = []
     for vector_id in article.vector_ids:
-        snapshot.chunks.pop(vector_id, None)
+        chunk = snapshot.chunks.pop(vector_id, None)
+        if chunk is not None:
+            sentence_ids += [
+                sentence_vector_id(chunk.chunk_id, i) for i in range(len(chunk.sentences))
+            ]
+    if sentence_ids:
+        snapshot.sentence_vectors.remove_ids(np.array(sentence_ids, dtype=np.int64))
     del snapshot.articles[article.key]
 
 
@@ -170,6 +182,7 @@ def _embed_articles(
         chunks = chunk_article(article)
         for chunk in chunks:
             embed_text = passage_for_embedding(article, chunk)
+            terms = analyze(embed_text)
             stored = StoredChunk(
                 vector_id=chunk.vector_id,
                 chunk_id=chunk.chunk_id,
@@ -177,7 +190,7 @@ def _embed_articles(
                 ordinal=chunk.ordinal,
                 heading=chunk.heading,
                 sentences=chunk.sentences,
-                tokens=tuple(analyze(embed_text)),
+                tokens=tuple(terms + skeletons(terms)),
             )
             pending.append((article, stored, embed_text))
         snapshot.articles[article.key] = _stored_article(
@@ -185,9 +198,18 @@ def _embed_articles(
         )
     if not pending:
         return 0
-    vectors = embedder.embed_passages([text for _, _, text in pending], show_progress)
-    ids = np.array([chunk.vector_id for _, chunk, _ in pending], dtype=np.int64)
-    snapshot.vectors.add_with_ids(vectors, ids)
-    for _, chunk, _ in pending:
-        snapshot.chunks[chunk.vector_id] = chunk
+    sentences = [
+        (sentence_vector_id(stored.chunk_id, i), sentence)
+        for _, stored, _ in pending
+        for i, sentence in enumerate(stored.sentences)
+    ]
+    texts = [text for _, _, text in pending] + [sentence for _, sentence in sentences]
+    vectors = embedder.embed_passages(texts, show_progress)
+    ids = np.array([stored.vector_id for _, stored, _ in pending], dtype=np.int64)
+    snapshot.vectors.add_with_ids(vectors[: len(pending)], ids)
+    snapshot.sentence_vectors.add_with_ids(
+        vectors[len(pending) :], np.array([i for i, _ in sentences], dtype=np.int64)
+    )
+    for _, stored, _ in pending:
+        snapshot.chunks[stored.vector_id] = stored
     return len(pending)

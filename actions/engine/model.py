@@ -144,18 +144,23 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         self._batch_size = batch_size
-        prompts: dict[str, str] = dict(self._model.prompts or {})
-        self._query_prompt = prompts.get("query", "")
-        self._passage_prompt = prompts.get("passage", "")
-        dimension = self._model.get_sentence_embedding_dimension()
+        prompts = dict(self._model.prompts or {})
+        self._query_prompt = prompts.get("query") or ""
+        self._passage_prompt = prompts.get("passage") or ""
+        dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ModelUnavailableError(f"{model_dir} does not report an embedding dimension")
         self.dimension: int = int(dimension)
         self.identity: dict[str, Any] = {
             "model": name or str(model_dir),
+            "path": str(model_dir),
             "fingerprint": model_fingerprint(model_dir),
             "dimension": self.dimension,
         }

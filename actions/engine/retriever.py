@@ -6,7 +6,8 @@ no score calibration between the two. The dense cosine of each hit is kept: it i
 answer layer's confidence threshold looks at.
 
 >>> retriever = Retriever(IndexSnapshot.require(Path("var/index")), embedder)
->>> hits = retriever.search(["Which Japanese ministry signed the agreement?"], top_k=3)
+>>> query = prepare_query("Which Japanese ministry signed the agreement?")
+>>> hits = retriever.search(embedder.embed_queries(list(query.phrasings)), query.terms)
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Literal
 import bm25s
 import numpy as np
 
-from actions.engine.analyzer import analyze
 from actions.engine.index_store import IndexSnapshot, StoredArticle, StoredChunk
 from actions.engine.model import Embedder
 
@@ -86,14 +86,6 @@ class Retriever:
                 best[vector_id] = max(score, best.get(vector_id, -1.0))
         return best
 
-    def lexical_scores(self, phrasings: Sequence[str]) -> dict[int, float]:
-        """Best BM25 score per chunk over the phrasings."""
-        best: dict[int, float] = {}
-        for text in phrasings:
-            for vector_id, score in self.lexical.scores(analyze(text)).items():
-                best[vector_id] = max(score, best.get(vector_id, 0.0))
-        return best
-
     def rank(
         self,
         dense: dict[int, float],
@@ -128,18 +120,21 @@ class Retriever:
         return hits
 
     def search(
-        self, phrasings: Sequence[str], top_k: int = 5, mode: SearchMode = "hybrid"
+        self,
+        query_vectors: np.ndarray,
+        terms: Sequence[str],
+        top_k: int = 5,
+        mode: SearchMode = "hybrid",
     ) -> list[Hit]:
-        """Best ``top_k`` passages for a question given as one or more phrasings."""
+        """Best ``top_k`` passages for a question's vectors (one row per phrasing) and terms."""
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         if mode != "bm25":
-            dense = self.dense_scores(self.embedder.embed_queries(list(phrasings)))
+            dense = self.dense_scores(query_vectors)
         if mode != "dense":
-            lexical = self.lexical_scores(phrasings)
+            lexical = self.lexical.scores(list(terms))
         if mode == "bm25" and lexical:
-            vectors = self.embedder.embed_queries(list(phrasings)[:1])
-            dense = self._dense_for(vectors[0], list(lexical))
+            dense = self._dense_for(query_vectors[0], list(lexical))
         return self.rank(dense, lexical, mode, top_k)
 
     def _dense_for(self, query_vector: np.ndarray, vector_ids: list[int]) -> dict[int, float]:

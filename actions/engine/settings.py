@@ -1,12 +1,11 @@
 """Where Samvad finds its articles, index, model and logs — read from environment variables.
 
-| variable              | meaning                                          | default                        |
-|-----------------------|--------------------------------------------------|--------------------------------|
-| SAMVAD_KNOWLEDGE_DIR  | folder of articles staff edit                    | ./knowledge                    |
-| SAMVAD_INDEX_DIR      | folder where the search index is written         | ./var/index                    |
-| SAMVAD_DATA_DIR       | folder for logs kept for staff (SQLite)          | ./var                          |
-| SAMVAD_MODEL          | sentence-transformers model name or local folder | intfloat/multilingual-e5-small |
-| SAMVAD_MODEL_CACHE    | where provisioned models are kept                | ~/.cache/samvad/models         |
+- ``SAMVAD_KNOWLEDGE_DIR``: folder of articles staff edit (default ``./knowledge``)
+- ``SAMVAD_INDEX_DIR``: folder where the search index is written (``./var/index``)
+- ``SAMVAD_DATA_DIR``: folder for logs kept for staff, SQLite (``./var``)
+- ``SAMVAD_MODEL``: sentence-transformers model name or local folder
+  (``intfloat/multilingual-e5-small``)
+- ``SAMVAD_MODEL_CACHE``: where provisioned models are kept (``~/.cache/samvad/models``)
 
 >>> settings = Settings.from_env()
 >>> settings.knowledge_dir.name

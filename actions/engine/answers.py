@@ -1,0 +1,290 @@
+"""The engine API: a question in, a cited answer (or an honest "I don't know") out.
+
+The answer is extractive: one to three sentences copied from the best passage of one article,
+then that article's title, date and source. It is taken from the article version in the asker's
+language when one exists (same ``id``); otherwise from the other language, with a note saying
+so. Below the confidence threshold the engine abstains, says so in the asker's language and
+logs the question for staff.
+
+How the threshold was calibrated: ``bench/answers.py --calibrate`` scores every dev question
+(``tests/fixtures/dev_questions.jsonl``, in-scope and out-of-scope) with the real model and
+index and prints, for each candidate threshold, how many out-of-scope questions would be
+answered and how many in-scope ones refused. ``ABSTAIN_BELOW`` is the value that refused every
+out-of-scope question while refusing the fewest in-scope ones, rounded down for safety; rerun
+the calibration when the model changes and set ``SAMVAD_ABSTAIN_BELOW`` (or edit the constant).
+
+>>> engine = AnswerEngine.from_settings(Settings.from_env())
+>>> engine.answer("Which Japanese ministry signed an agreement with Thane?").sources[0].article_id
+'tmc-japan-mlit-smart-city-agreement'
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from actions.engine.index_store import IndexSnapshot, StoredArticle, StoredChunk
+from actions.engine.language import PreparedQuery, prepare_query
+from actions.engine.model import Embedder, ModelUnavailableError, find_model
+from actions.engine.question_log import QuestionLog
+from actions.engine.retriever import Hit, Retriever, SearchMode
+from actions.engine.settings import Settings
+
+ABSTAIN_BELOW = 0.80
+MAX_SENTENCES = 3
+SENTENCE_MARGIN = 0.03
+CANDIDATE_HITS = 10
+
+TEXTS = {
+    "mr": {
+        "source": "स्रोत",
+        "other_language_note": "(हे उत्तर इंग्रजी लेखातून दिले आहे; हा लेख मराठीत उपलब्ध नाही.)",
+        "abstain": "माफ करा, या प्रश्नाचे उत्तर देणारा लेख माझ्याकडे सध्या नाही. तुमचा प्रश्न "
+        "महानगरपालिकेच्या कर्मचाऱ्यांसाठी नोंदवला आहे. {helpline} मी कोणत्या विषयांवर उत्तर "
+        "देऊ शकतो हे पाहण्यासाठी /topics पाठवा.",
+        "helpline": "तातडीच्या मदतीसाठी ठाणे महानगरपालिकेच्या नागरिक हेल्पलाइनशी संपर्क साधा.",
+        "empty": "कृपया तुमचा प्रश्न लिहा.",
+    },
+    "en": {
+        "source": "Source",
+        "other_language_note": "(This answer is from a Marathi article; it is not available "
+        "in English.)",
+        "abstain": "Sorry, I don't have an article that answers this yet. Your question has been "
+        "noted for municipal staff. {helpline} Send /topics to see what I can answer.",
+        "helpline": "For urgent help, contact Thane Municipal Corporation's citizen helpline.",
+        "empty": "Please type your question.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """The article an answer was taken from."""
+
+    article_id: str
+    title: str
+    lang: str
+    date: str
+    source_url: str | None
+    path: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the citizen gets: ``text`` is ready to send, the rest is for buttons and logs."""
+
+    question: str
+    text: str
+    language: str
+    confidence: float
+    abstained: bool
+    sources: tuple[Source, ...] = ()
+    sentences: tuple[str, ...] = ()
+    from_other_language: bool = False
+    article_key: str | None = None
+    next_ordinal: int | None = None
+    romanized: bool = False
+
+
+def _source(article: StoredArticle) -> Source:
+    return Source(
+        article.id, article.title, article.lang, article.date, article.source, article.path
+    )
+
+
+def abstain_threshold() -> float:
+    """The confidence below which the engine abstains (``SAMVAD_ABSTAIN_BELOW`` overrides)."""
+    value = os.environ.get("SAMVAD_ABSTAIN_BELOW", "").strip()
+    return float(value) if value else ABSTAIN_BELOW
+
+
+def compose_text(
+    sentences: list[str], article: StoredArticle, language: str, from_other_language: bool
+) -> str:
+    """The citizen-facing text: the sentences, then title, date and link, then any note."""
+    words = TEXTS[language]
+    lines = [" ".join(sentences), "", f"{words['source']}: {article.title} ({article.date})"]
+    if article.source:
+        lines.append(article.source)
+    if from_other_language:
+        lines.append(words["other_language_note"])
+    return "\n".join(lines)
+
+
+class AnswerEngine:
+    """Answers questions from the current index; picks up a newly written index by itself."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        log: QuestionLog | None = None,
+        threshold: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.log = log
+        self.threshold = abstain_threshold() if threshold is None else threshold
+        self._lock = threading.Lock()
+        self._retriever = Retriever(IndexSnapshot.require(settings.index_dir), embedder)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnswerEngine:
+        """Load the model and index named by ``settings``; log questions in its data folder."""
+        folder = find_model(settings)
+        if folder is None:
+            raise ModelUnavailableError(
+                f"model '{settings.model}' is not on this machine yet; run 'samvad model' first"
+            )
+        return cls(settings, Embedder(folder, name=settings.model), QuestionLog(settings.data_dir))
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever for the newest index generation (reloaded when the index changed)."""
+        link = self.settings.index_dir / "current"
+        try:
+            newest = Path(os.readlink(link)).name
+        except OSError:
+            return self._retriever
+        if newest != self._retriever.snapshot.generation:
+            with self._lock:
+                if newest != self._retriever.snapshot.generation:
+                    snapshot = IndexSnapshot.load(self.settings.index_dir)
+                    if snapshot is not None:
+                        self._retriever = Retriever(snapshot, self.embedder)
+        return self._retriever
+
+    def search(
+        self, question: str, top_k: int = CANDIDATE_HITS, mode: SearchMode = "hybrid"
+    ) -> tuple[PreparedQuery, np.ndarray, list[Hit], Retriever]:
+        """Prepare, embed and search a question; returns everything the answer step needs."""
+        query = prepare_query(question)
+        vectors = self.embedder.embed_queries(list(query.phrasings))
+        retriever = self.retriever
+        return query, vectors, retriever.search(vectors, query.terms, top_k, mode), retriever
+
+    def answer(
+        self,
+        question: str,
+        language: str | None = None,
+        user_id: str | None = None,
+        mode: SearchMode = "hybrid",
+    ) -> Answer:
+        """Answer ``question`` in ``language`` (default: the question's own language)."""
+        question = " ".join(question.split())
+        if not question:
+            lang = language or "en"
+            return Answer(question, TEXTS[lang]["empty"], lang, 0.0, abstained=True)
+        query, vectors, hits, retriever = self.search(question, mode=mode)
+        lang = language if language in TEXTS else query.detected.lang
+        confidence = max((h.dense_score for h in hits[:3]), default=0.0)
+        if not hits or confidence < self.threshold:
+            return self._abstain(question, lang, confidence, user_id, query.detected.romanized)
+        result = self._from_article(question, lang, vectors, query, hits[0], retriever, confidence)
+        if self.log is not None:
+            self.log.record_question(
+                question, lang, confidence, True, user_id, [s.article_id for s in result.sources]
+            )
+        return result
+
+    def _abstain(
+        self, question: str, lang: str, confidence: float, user_id: str | None, romanized: bool
+    ) -> Answer:
+        if self.log is not None:
+            self.log.record_question(question, lang, confidence, False, user_id)
+        words = TEXTS[lang]
+        helpline = os.environ.get(f"SAMVAD_HELPLINE_{lang.upper()}", "") or words["helpline"]
+        text = words["abstain"].format(helpline=helpline)
+        return Answer(question, text, lang, confidence, abstained=True, romanized=romanized)
+
+    def _from_article(
+        self,
+        question: str,
+        lang: str,
+        vectors: np.ndarray,
+        query: PreparedQuery,
+        best: Hit,
+        retriever: Retriever,
+        confidence: float,
+    ) -> Answer:
+        """Answer from the best hit's article, in ``lang`` when that version exists."""
+        snapshot = retriever.snapshot
+        article = snapshot.articles.get(f"{best.article.id}/{lang}", best.article)
+        chunks = [snapshot.chunks[v] for v in article.vector_ids]
+        if article.key == best.article.key:
+            chunk = best.chunk
+        else:
+            chunk_vectors = np.vstack([snapshot.vectors.reconstruct(c.vector_id) for c in chunks])
+            chunk = chunks[int(np.argmax((chunk_vectors @ vectors.T).max(axis=1)))]
+        sentences = self.pick_sentences(chunk, vectors, snapshot)
+        other = article.lang != lang
+        next_ordinal = chunk.ordinal + 1 if chunk.ordinal + 1 < len(chunks) else None
+        return Answer(
+            question=question,
+            text=compose_text(sentences, article, lang, other),
+            language=lang,
+            confidence=confidence,
+            abstained=False,
+            sources=(_source(article),),
+            sentences=tuple(sentences),
+            from_other_language=other,
+            article_key=article.key,
+            next_ordinal=next_ordinal,
+            romanized=query.detected.romanized,
+        )
+
+    @staticmethod
+    def pick_sentences(
+        chunk: StoredChunk, vectors: np.ndarray, snapshot: IndexSnapshot
+    ) -> list[str]:
+        """The chunk's sentences closest to the question: the best one, plus up to two more
+        within ``SENTENCE_MARGIN`` of it, in the article's order."""
+        if len(chunk.sentences) <= 1:
+            return list(chunk.sentences)
+        scores = (snapshot.sentence_vectors_of(chunk) @ vectors.T).max(axis=1)
+        best = float(scores.max())
+        ranked = [int(i) for i in np.argsort(-scores)[:MAX_SENTENCES]]
+        keep = sorted(i for i in ranked if scores[i] >= best - SENTENCE_MARGIN)
+        return [chunk.sentences[i] for i in keep]
+
+    def more(self, article_key: str, ordinal: int, language: str) -> Answer | None:
+        """The passage ``ordinal`` of an article (for "more"), or ``None`` past the end."""
+        snapshot = self.retriever.snapshot
+        article = snapshot.articles.get(article_key)
+        if article is None or not 0 <= ordinal < len(article.vector_ids):
+            return None
+        chunk = snapshot.chunks[article.vector_ids[ordinal]]
+        other = article.lang != language
+        has_next = ordinal + 1 < len(article.vector_ids)
+        return Answer(
+            question="",
+            text=compose_text(list(chunk.sentences), article, language, other),
+            language=language,
+            confidence=1.0,
+            abstained=False,
+            sources=(_source(article),),
+            sentences=chunk.sentences,
+            from_other_language=other,
+            article_key=article.key,
+            next_ordinal=ordinal + 1 if has_next else None,
+        )
+
+    def record_feedback(
+        self, user_id: str | None, question: str, article_ids: list[str], helpful: bool
+    ) -> None:
+        """Keep a citizen's 👍/👎 next to the question and the articles cited."""
+        if self.log is not None:
+            self.log.record_feedback(question, article_ids, helpful, user_id)
+
+    def topics(self, language: str) -> list[tuple[str, str]]:
+        """(article id, title) of every article, in ``language`` where that version exists."""
+        articles = self.retriever.snapshot.articles
+        chosen: dict[str, StoredArticle] = {}
+        for article in articles.values():
+            if article.id not in chosen or article.lang == language:
+                chosen[article.id] = article
+        return sorted(((a.id, a.title) for a in chosen.values()), key=lambda t: t[1])

@@ -1,0 +1,286 @@
+"""Tell the asker's language and bring romanized Marathi into Devanagari.
+
+Devanagari means Marathi. Latin letters are either English or Marathi typed in Latin letters
+("pani kadhi band aahe?"); :func:`detect_language` tells them apart by counting Marathi function
+words and endings against English function words (measured in ``bench/language_id.py``).
+:func:`romanized_to_devanagari` first smooths casual spelling (final ``a`` is long, ``n`` before a
+consonant is an anusvara, ``z`` is ``jh``…) and then transliterates with ``indic_transliteration``.
+
+>>> detect_language("पाणी कधी येईल?").lang, detect_language("pani kadhi yeil?").romanized
+('mr', True)
+>>> romanized_to_devanagari("pani kadhi band aahe")
+'पाणी कधी बंद आहे'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indic_transliteration import sanscript
+
+from actions.engine.analyzer import ENGLISH_STOPWORDS, analyze, skeletons
+
+_DEVANAGARI_LETTER = re.compile(r"[\u0900-\u097f]")
+_LATIN_LETTER = re.compile(r"[a-zA-Z]")
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+# Marathi words people type in Latin letters: function words, question words, common verbs.
+ROMANIZED_MARATHI_WORDS = frozenset(
+    [
+        "aahe",
+        "ahe",
+        "ahet",
+        "aahet",
+        "aani",
+        "ani",
+        "ki",
+        "va",
+        "kay",
+        "kaay",
+        "kai",
+        "kiti",
+        "kadhi",
+        "kadi",
+        "kevha",
+        "kuthe",
+        "kuthay",
+        "kuthla",
+        "kuthli",
+        "kon",
+        "konta",
+        "konti",
+        "konte",
+        "kontya",
+        "kasa",
+        "kashi",
+        "kase",
+        "kas",
+        "kasha",
+        "ka",
+        "kaa",
+        "nahi",
+        "nai",
+        "naahi",
+        "hoil",
+        "hot",
+        "hota",
+        "hoti",
+        "hote",
+        "zala",
+        "zhala",
+        "jhala",
+        "zali",
+        "zhali",
+        "jhali",
+        "zale",
+        "zhale",
+        "karaycha",
+        "karaychi",
+        "karayche",
+        "karava",
+        "karavi",
+        "karave",
+        "karu",
+        "kara",
+        "kar",
+        "mala",
+        "amhala",
+        "tumhala",
+        "aamhala",
+        "majha",
+        "maza",
+        "majhi",
+        "mazi",
+        "amcha",
+        "aamcha",
+        "tumcha",
+        "tya",
+        "ya",
+        "hya",
+        "he",
+        "hi",
+        "ha",
+        "to",
+        "ti",
+        "te",
+        "mi",
+        "amhi",
+        "tumhi",
+        "aapan",
+        "apan",
+        "sathi",
+        "madhe",
+        "madhye",
+        "mdhe",
+        "la",
+        "na",
+        "ne",
+        "ni",
+        "cha",
+        "chi",
+        "che",
+        "chya",
+        "var",
+        "vr",
+        "pasun",
+        "paryant",
+        "kadun",
+        "kade",
+        "mule",
+        "mhanje",
+        "pan",
+        "pn",
+        "sudha",
+        "band",
+        "bandh",
+        "suru",
+        "chalu",
+        "pani",
+        "paani",
+        "kachra",
+        "kachara",
+        "rasta",
+        "shala",
+        "dawakhana",
+        "davakhana",
+        "mahapalika",
+        "mahanagarpalika",
+        "palika",
+        "nagarsevak",
+        "gharpatti",
+        "vij",
+        "bhet",
+        "milel",
+        "milnar",
+        "dyave",
+        "dyava",
+        "sanga",
+        "sangal",
+        "sangu",
+        "sangaa",
+        "bagh",
+        "baghu",
+        "pahije",
+        "pahijet",
+        "lagel",
+        "lagte",
+        "lagnar",
+        "kuthun",
+        "keli",
+        "kela",
+        "kele",
+        "zalay",
+        "yet",
+        "yete",
+        "yeil",
+        "yenar",
+        "jato",
+        "jate",
+        "jail",
+        "ghya",
+        "ghyaycha",
+        "ghyaychi",
+        "dakhla",
+        "dakhala",
+        "arj",
+        "arja",
+        "shulk",
+        "sut",
+        "savlat",
+        "yojana",
+        "yojna",
+        "karyalay",
+        "divas",
+        "vel",
+        "velapatrak",
+        "udya",
+        "aaj",
+        "kal",
+        "parva",
+        "ithe",
+        "tithe",
+    ]
+)
+_ROMANIZED_ENDINGS = ("cha", "chi", "che", "chya", "madhe", "madhye", "sathi", "kade", "pasun")
+
+
+@dataclass(frozen=True)
+class Detected:
+    """The language of a message (``mr`` or ``en``) and whether Marathi came in Latin letters."""
+
+    lang: str
+    romanized: bool = False
+
+
+def _romanized_votes(words: list[str]) -> tuple[int, int]:
+    marathi = sum(
+        1
+        for w in words
+        if w in ROMANIZED_MARATHI_WORDS or (len(w) > 5 and w.endswith(_ROMANIZED_ENDINGS))
+    )
+    english = sum(1 for w in words if w in ENGLISH_STOPWORDS and w not in ROMANIZED_MARATHI_WORDS)
+    return marathi, english
+
+
+def detect_language(text: str) -> Detected:
+    """Devanagari → Marathi; Latin → English unless Marathi markers outnumber English ones."""
+    devanagari = len(_DEVANAGARI_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if devanagari and devanagari >= latin:
+        return Detected("mr")
+    if not latin:
+        return Detected("en")
+    marathi_votes, english_votes = _romanized_votes(_LATIN_WORD.findall(text.lower()))
+    if marathi_votes > english_votes:
+        return Detected("mr", romanized=True)
+    return Detected("en")
+
+
+_CASUAL_SPELLING = [
+    (re.compile(r"z"), "jh"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"x"), "ksh"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"f"), "ph"),
+    (re.compile(r"ee"), "I"),
+    (re.compile(r"oo"), "U"),
+    # n or m before another consonant is usually an anusvara: band → बंद, sambandh → संबंध
+    (re.compile(r"[nm](?=[bcdfghjklpqrstvwxyzBCDGJKLPTVWXYZ])(?!h)"), "M"),
+    # a word-final a, i, u is long in Marathi: kela → केला, pani → पाणी-like, kadhi → कधी
+    (re.compile(r"(?<=[a-zA-Z])a\b"), "A"),
+    (re.compile(r"(?<=[a-zA-Z])i\b"), "I"),
+    (re.compile(r"(?<=[a-zA-Z])u\b"), "U"),
+]
+
+
+def romanized_to_devanagari(text: str) -> str:
+    """Transliterate casually typed romanized Marathi into Devanagari (best effort)."""
+    casual = text.lower()
+    for pattern, replacement in _CASUAL_SPELLING:
+        casual = pattern.sub(replacement, casual)
+    devanagari = sanscript.transliterate(casual, sanscript.ITRANS, sanscript.DEVANAGARI)
+    # Marathi writes a final consonant without a virama: बन्द् → बंद
+    return re.sub(r"\u094d(?=\s|$|[?!.,])", "", devanagari)
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A question ready to search: its language, phrasings to embed and terms for BM25."""
+
+    text: str
+    detected: Detected
+    phrasings: tuple[str, ...]
+    terms: tuple[str, ...]
+
+
+def prepare_query(text: str) -> PreparedQuery:
+    """Detect the language; add a Devanagari phrasing and spelling-tolerant terms if romanized."""
+    detected = detect_language(text)
+    terms = analyze(text)
+    phrasings = [text]
+    if detected.romanized:
+        devanagari = romanized_to_devanagari(text)
+        phrasings.append(devanagari)
+        terms += skeletons(analyze(devanagari))
+    return PreparedQuery(text, detected, tuple(phrasings), tuple(terms))

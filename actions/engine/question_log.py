@@ -1,0 +1,150 @@
+"""What citizens asked, kept for staff in SQLite: every question, and 👍/👎 feedback.
+
+User ids are never stored: each is replaced by a salted hash, so staff can count people without
+knowing who they are. The salt comes from ``SAMVAD_USER_SALT`` or is created once in the data
+folder (readable by the owner only).
+
+>>> log = QuestionLog(Path("var"))
+>>> log.record_question("पाणी कधी येईल?", "mr", 0.71, answered=False, user_id="42")
+>>> [row.question for row in log.unanswered()]
+['पाणी कधी येईल?']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+DB_NAME = "samvad.db"
+SALT_FILE = ".user_salt"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY,
+    asked_at TEXT NOT NULL,
+    language TEXT NOT NULL,
+    question TEXT NOT NULL,
+    best_score REAL NOT NULL,
+    answered INTEGER NOT NULL,
+    article_ids TEXT NOT NULL DEFAULT '',
+    user_hash TEXT
+);
+CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    given_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    article_ids TEXT NOT NULL,
+    helpful INTEGER NOT NULL,
+    user_hash TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One question the bot could not answer."""
+
+    asked_at: str
+    language: str
+    question: str
+    best_score: float
+    user_hash: str | None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class QuestionLog:
+    """Append-only log of questions and feedback in ``<data_dir>/samvad.db``."""
+
+    def __init__(self, data_dir: Path, salt: str | None = None) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / DB_NAME
+        self._salt = salt or os.environ.get("SAMVAD_USER_SALT") or self._stored_salt(data_dir)
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @staticmethod
+    def _stored_salt(data_dir: Path) -> str:
+        salt_file = data_dir / SALT_FILE
+        if not salt_file.exists():
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(salt_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_hex(16))
+        return salt_file.read_text().strip()
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def user_hash(self, user_id: str | None) -> str | None:
+        """The salted hash stored instead of a user id (``None`` stays ``None``)."""
+        if user_id is None:
+            return None
+        return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()[:16]
+
+    def record_question(
+        self,
+        question: str,
+        language: str,
+        best_score: float,
+        answered: bool,
+        user_id: str | None = None,
+        article_ids: list[str] | None = None,
+    ) -> None:
+        """Store one question and whether it was answered."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO questions (asked_at, language, question, best_score, answered,"
+                " article_ids, user_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(),
+                    language,
+                    question,
+                    float(best_score),
+                    int(answered),
+                    ",".join(article_ids or []),
+                    self.user_hash(user_id),
+                ),
+            )
+
+    def record_feedback(
+        self, question: str, article_ids: list[str], helpful: bool, user_id: str | None = None
+    ) -> None:
+        """Store a 👍 (``helpful=True``) or 👎 for the articles cited in an answer."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO feedback (given_at, question, article_ids, helpful, user_hash)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (_now(), question, ",".join(article_ids), int(helpful), self.user_hash(user_id)),
+            )
+
+    def unanswered(self, limit: int | None = None) -> list[LoggedQuestion]:
+        """Questions the bot said it could not answer, newest first."""
+        sql = (
+            "SELECT asked_at, language, question, best_score, user_hash FROM questions"
+            " WHERE answered = 0 ORDER BY id DESC"
+        )
+        params: tuple[int, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        with self._connect() as db:
+            rows = db.execute(sql, params).fetchall()
+        return [LoggedQuestion(*row) for row in rows]
