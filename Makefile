@@ -1,21 +1,28 @@
 # Samvad — the two commands a new user needs:
 #   make run    set everything up (first time only) and start Samvad
 #   make test   set everything up (first time only) and run the whole test suite
-# Everything is installed inside this folder (.venv) plus a model cache in ~/.cache/samvad.
+# Everything is installed inside this folder (.venv for the app on Python 3.11, .venv-rasa for
+# Rasa on Python 3.10) plus a model cache in ~/.cache/samvad.
 
 PYTHON311 ?= python3.11
+# Rasa 3.6 needs Python 3.8-3.10; on these machines 3.10 comes from pyenv.
+PYTHON310 ?= $(shell p=$$(pyenv prefix 3.10.13 2>/dev/null) && echo $$p/bin/python3.10 || echo python3.10)
 VENV      := .venv
+RASA_VENV := .venv-rasa
 BIN       := $(VENV)/bin
 SAMVAD    := $(BIN)/samvad
+RASA_MODEL = $$($(BIN)/python scripts/rasa_train.py --print-path)
+export RASA_TELEMETRY_ENABLED = false
 
-.PHONY: run test setup app-env model index lint typecheck pytest clean
+.PHONY: run test setup app-env rasa-env model index rasa-model lint typecheck pytest \
+        actions-server rasa-server clean
 
-run: setup index
+run: setup index rasa-model
 	$(SAMVAD) chat
 
 test: setup lint typecheck pytest
 
-setup: app-env model
+setup: app-env rasa-env model
 
 app-env: $(VENV)/.installed
 
@@ -26,11 +33,23 @@ $(VENV)/.installed: requirements/app.txt requirements/dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
+rasa-env: $(RASA_VENV)/.installed
+
+$(RASA_VENV)/.installed: requirements/rasa.txt
+	$(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --upgrade pip
+	$(RASA_VENV)/bin/pip install --quiet -r requirements/rasa.txt
+	touch $@
+
 model: app-env
 	$(SAMVAD) model
 
 index: app-env model
 	$(SAMVAD) index
+
+# Trains only when config.yml, domain.yml or data/ changed since the last training.
+rasa-model: rasa-env app-env
+	$(BIN)/python scripts/rasa_train.py
 
 lint: app-env
 	$(BIN)/ruff check .
@@ -39,8 +58,15 @@ lint: app-env
 typecheck: app-env
 	$(BIN)/mypy
 
-pytest: app-env model
+pytest: app-env rasa-env model
 	$(BIN)/pytest
 
+actions-server: app-env index
+	SANIC_HOST=127.0.0.1 $(BIN)/python -m rasa_sdk --actions actions -p 5055
+
+rasa-server: rasa-model
+	$(RASA_VENV)/bin/rasa run -i 127.0.0.1 -p 5005 --model "$(RASA_MODEL)" \
+	  --endpoints endpoints.yml --credentials credentials.yml
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(RASA_VENV) var

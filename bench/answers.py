@@ -84,7 +84,7 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
         if mode == "bm25" and lexical:
             dense = retriever._dense_for(vectors[0], list(lexical))
         with _timed(stages, "fuse"):
-            hits = retriever.rank(dense, lexical, mode, 10)
+            hits = retriever.rank(dense, lexical, mode, 10, query.lexical_langs)
         if hits:
             with _timed(stages, "compose"):
                 engine._from_article(

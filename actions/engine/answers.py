@@ -165,7 +165,8 @@ class AnswerEngine:
         query = prepare_query(question)
         vectors = self.embedder.embed_queries(list(query.phrasings))
         retriever = self.retriever
-        return query, vectors, retriever.search(vectors, query.terms, top_k, mode), retriever
+        hits = retriever.search(vectors, query.terms, top_k, mode, query.lexical_langs)
+        return query, vectors, hits, retriever
 
     def answer(
         self,

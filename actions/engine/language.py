@@ -202,6 +202,30 @@ ROMANIZED_MARATHI_WORDS = frozenset(
         "tithe",
     ]
 )
+# Short Marathi words that are also English words or too short to tell ("hi" = "this").
+AMBIGUOUS_WORDS = frozenset(
+    [
+        "hi",
+        "he",
+        "ha",
+        "to",
+        "ti",
+        "te",
+        "ya",
+        "ka",
+        "la",
+        "na",
+        "ne",
+        "ni",
+        "ki",
+        "mi",
+        "va",
+        "pan",
+        "kal",
+        "var",
+        "kar",
+    ]
+)
 _ROMANIZED_ENDINGS = ("cha", "chi", "che", "chya", "madhe", "madhye", "sathi", "kade", "pasun")
 
 
@@ -217,9 +241,10 @@ def _romanized_votes(words: list[str]) -> tuple[int, int]:
     marathi = sum(
         1
         for w in words
-        if w in ROMANIZED_MARATHI_WORDS or (len(w) > 5 and w.endswith(_ROMANIZED_ENDINGS))
+        if (w in ROMANIZED_MARATHI_WORDS and w not in AMBIGUOUS_WORDS)
+        or (len(w) > 5 and w.endswith(_ROMANIZED_ENDINGS))
     )
-    english = sum(1 for w in words if w in ENGLISH_STOPWORDS and w not in ROMANIZED_MARATHI_WORDS)
+    english = sum(1 for w in words if w in ENGLISH_STOPWORDS and w not in AMBIGUOUS_WORDS)
     return marathi, english
 
 
@@ -272,6 +297,14 @@ class PreparedQuery:
     detected: Detected
     phrasings: tuple[str, ...]
     terms: tuple[str, ...]
+
+    @property
+    def lexical_langs(self) -> frozenset[str]:
+        """Article languages the question's words can match: romanized Marathi reaches both
+        (Devanagari through transliteration, English through loanwords)."""
+        if self.detected.romanized:
+            return frozenset({"mr", "en"})
+        return frozenset({self.detected.lang})
 
 
 def prepare_query(text: str) -> PreparedQuery:

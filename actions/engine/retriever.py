@@ -92,8 +92,15 @@ class Retriever:
         lexical: dict[int, float],
         mode: SearchMode,
         top_k: int,
+        lexical_langs: frozenset[str] = frozenset({"mr", "en"}),
     ) -> list[Hit]:
-        """Order chunks by ``mode`` and return the best ``top_k`` as hits."""
+        """Order chunks by ``mode`` and return the best ``top_k`` as hits.
+
+        In ``hybrid`` mode BM25 can only judge chunks in ``lexical_langs`` (the languages the
+        question's words can match). For a chunk in another language its dense rank stands in
+        for the missing lexical rank, so a Marathi article is not pushed down for an English
+        question just because no English word occurs in it.
+        """
         if mode == "dense":
             order = _ranked(dense, top_k)
             fused = dense
@@ -101,9 +108,13 @@ class Retriever:
             order = _ranked(lexical, top_k)
             fused = lexical
         else:
-            fused = reciprocal_rank_fusion(
-                [_ranked(dense, CANDIDATES), _ranked(lexical, CANDIDATES)]
-            )
+            dense_order = _ranked(dense, CANDIDATES)
+            lexical_order = _ranked(lexical, CANDIDATES)
+            imputed = [vid for vid in dense_order if self._lang_of(vid) not in lexical_langs]
+            fused = reciprocal_rank_fusion([dense_order, lexical_order])
+            dense_rank = {vid: rank for rank, vid in enumerate(dense_order, start=1)}
+            for vid in imputed:
+                fused[vid] = fused.get(vid, 0.0) + 1.0 / (RRF_K + dense_rank[vid])
             order = _ranked(fused, top_k)
         hits = []
         for vector_id in order:
@@ -125,6 +136,7 @@ class Retriever:
         terms: Sequence[str],
         top_k: int = 5,
         mode: SearchMode = "hybrid",
+        lexical_langs: frozenset[str] = frozenset({"mr", "en"}),
     ) -> list[Hit]:
         """Best ``top_k`` passages for a question's vectors (one row per phrasing) and terms."""
         dense: dict[int, float] = {}
@@ -135,7 +147,10 @@ class Retriever:
             lexical = self.lexical.scores(list(terms))
         if mode == "bm25" and lexical:
             dense = self._dense_for(query_vectors[0], list(lexical))
-        return self.rank(dense, lexical, mode, top_k)
+        return self.rank(dense, lexical, mode, top_k, lexical_langs)
+
+    def _lang_of(self, vector_id: int) -> str:
+        return self.snapshot.articles[self.snapshot.chunks[vector_id].article_key].lang
 
     def _dense_for(self, query_vector: np.ndarray, vector_ids: list[int]) -> dict[int, float]:
         """Cosine of the query with specific chunks (for BM25-only hits' confidence)."""

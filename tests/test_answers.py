@@ -1,0 +1,178 @@
+"""The engine API with the real model and index: languages, citations, "more", abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions.engine.answers import AnswerEngine
+from actions.engine.index_store import IndexSnapshot
+from actions.engine.indexer import build_index
+from actions.engine.model import Embedder
+from actions.engine.question_log import QuestionLog
+from actions.engine.settings import Settings
+from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
+
+pytestmark = pytest.mark.slow
+
+SEED = "tmc-japan-mlit-smart-city-agreement"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> AnswerEngine:
+    """An engine over the fictional corpus plus the real articles, logging to a temp folder."""
+    root = tmp_path_factory.mktemp("engine")
+    copy_articles(FICTIONAL_CORPUS, root / "knowledge")
+    copy_articles(REAL_KNOWLEDGE, root / "knowledge")
+    settings = Settings.from_env().with_paths(root / "knowledge", root / "index")
+    settings = Settings(settings.knowledge_dir, settings.index_dir, root / "data", settings.model)
+    build_index(settings, embedder)
+    return AnswerEngine(settings, embedder, QuestionLog(settings.data_dir, salt="test"))
+
+
+def article_sentences(engine: AnswerEngine, key: str) -> set[str]:
+    snapshot = engine.retriever.snapshot
+    return {s for v in snapshot.articles[key].vector_ids for s in snapshot.chunks[v].sentences}
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("ठाणे महानगरपालिकेने जपानसोबत कोणता करार केला?", "mr"),
+        ("Which Japanese ministry signed an agreement with Thane Municipal Corporation?", "en"),
+        ("thane mahanagarpalikene japan sobat konta karar kela?", "mr"),
+    ],
+    ids=["marathi", "english", "romanized"],
+)
+def test_seed_article_answers_in_the_askers_language(
+    engine: AnswerEngine, question: str, lang: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.abstained
+    assert answer.language == lang
+    assert answer.sources[0].article_id == SEED
+    assert answer.sources[0].lang == lang
+    assert not answer.from_other_language
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "article", "fact"),
+    [
+        ("घोडबंदरला पाणी नेमकं कोणत्या दिवशी बंद असणार आहे?", "mr", "water-cut-ghodbunder", "12"),
+        ("On which date is water supply shut in Ghodbunder?", "en", "water-cut-ghodbunder", "12"),
+        ("pani kadhi band aahe ghodbunder la?", "mr", "water-cut-ghodbunder", "12"),
+    ],
+    ids=["marathi", "english", "romanized"],
+)
+def test_answer_is_extractive_and_cited(
+    engine: AnswerEngine, question: str, lang: str, article: str, fact: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.sources[0].article_id == article
+    assert answer.language == lang
+    assert 1 <= len(answer.sentences) <= 3
+    assert set(answer.sentences) <= article_sentences(engine, answer.article_key or "")
+    assert fact in " ".join(answer.sentences)
+    source_word = "स्रोत" if lang == "mr" else "Source"
+    assert f"{source_word}: {answer.sources[0].title}" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "note"),
+    [
+        ("how many new electric buses is TMT getting", "en", "Marathi article"),
+        ("झाड तोडण्याच्या परवानगीसाठी अर्जाचं शुल्क किती आहे?", "mr", "इंग्रजी लेखातून"),
+    ],
+    ids=["english-asks-marathi-only", "marathi-asks-english-only"],
+)
+def test_other_language_article_is_used_and_said(
+    engine: AnswerEngine, question: str, lang: str, note: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.abstained
+    assert answer.from_other_language
+    assert answer.language == lang
+    assert answer.sources[0].lang != lang
+    assert note in answer.text
+
+
+@pytest.mark.parametrize("language", ["mr", "en"])
+def test_chosen_language_wins_over_the_questions(engine: AnswerEngine, language: str) -> None:
+    question = "मालमत्ता कर लवकर भरला तर किती सूट मिळते?"
+    answer = engine.answer(question, language=language)
+    assert answer.language == language
+    assert answer.sources[0].lang == language
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("asdfgh qwerty", "en"), ("jkjkjk lllll ???", "en"), ("", "en")],
+    ids=["gibberish", "more-gibberish", "empty"],
+)
+def test_gibberish_abstains(engine: AnswerEngine, question: str, lang: str) -> None:
+    answer = engine.answer(question)
+    assert answer.abstained
+    assert answer.sources == ()
+    assert answer.language == lang
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("mr", "माफ करा"), ("en", "Sorry")], ids=["marathi", "english"]
+)
+def test_abstention_is_polite_in_the_askers_language_and_logged(
+    engine: AnswerEngine, lang: str, words: str
+) -> None:
+    engine.threshold, saved = 1.01, engine.threshold
+    try:
+        question = "पाणी कधी येईल?" if lang == "mr" else "When will water come?"
+        answer = engine.answer(question, user_id="citizen-42")
+    finally:
+        engine.threshold = saved
+    assert answer.abstained and answer.text.startswith(words)
+    assert "/topics" in answer.text
+    assert engine.log is not None
+    logged = engine.log.unanswered(limit=1)[0]
+    assert (logged.question, logged.language) == (question, lang)
+    assert logged.user_hash is not None and "citizen-42" not in logged.user_hash
+
+
+def test_more_walks_through_the_article(engine: AnswerEngine) -> None:
+    answer = engine.answer("What does the monsoon control room do?")
+    assert answer.article_key is not None and answer.next_ordinal is not None
+    seen = set()
+    ordinal: int | None = answer.next_ordinal
+    while ordinal is not None:
+        more = engine.more(answer.article_key, ordinal, answer.language)
+        assert more is not None and more.text not in seen
+        seen.add(more.text)
+        ordinal = more.next_ordinal
+    assert engine.more(answer.article_key, 999, answer.language) is None
+
+
+@pytest.mark.parametrize("language", ["mr", "en"])
+def test_topics_prefer_the_users_language(engine: AnswerEngine, language: str) -> None:
+    topics = dict(engine.topics(language))
+    snapshot = engine.retriever.snapshot
+    assert len(topics) == len({a.id for a in snapshot.articles.values()})
+    assert topics[SEED] == snapshot.articles[f"{SEED}/{language}"].title
+
+
+def test_engine_picks_up_a_new_index_by_itself(engine: AnswerEngine, tmp_path: Path) -> None:
+    settings = engine.settings
+    before = engine.retriever.snapshot.generation
+    extra = settings.knowledge_dir / "library-hours.en.md"
+    extra.write_text(
+        "---\nid: library-hours\nlang: en\ntitle: Central library opening hours\n"
+        "date: 2026-02-01\n---\nThe central municipal library opens at 7 am from 1 March.\n",
+        "utf-8",
+    )
+    try:
+        build_index(settings, engine.embedder)
+        answer = engine.answer("What time does the central library open?")
+        assert engine.retriever.snapshot.generation != before
+        assert answer.sources[0].article_id == "library-hours"
+    finally:
+        extra.unlink()
+        build_index(settings, engine.embedder)
+    assert "library-hours/en" not in IndexSnapshot.require(settings.index_dir).articles
