@@ -1,0 +1,137 @@
+"""The staff command line, run in-process with the real model and index."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from actions.engine.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
+from tests.conftest import REAL_KNOWLEDGE, copy_articles
+
+SEED = "tmc-japan-mlit-smart-city-agreement"
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def indexed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real knowledge folder, indexed once with ``samvad index``."""
+    root = tmp_path_factory.mktemp("cli")
+    copy_articles(REAL_KNOWLEDGE, root / "knowledge")
+    code, output = run(
+        "index", "--knowledge", str(root / "knowledge"), "--index", str(root / "index")
+    )
+    assert code == EXIT_OK, output
+    assert "2 added" in output
+    return root
+
+
+def folders(root: Path) -> list[str]:
+    return ["--knowledge", str(root / "knowledge"), "--index", str(root / "index")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which Japanese ministry signed an agreement with Thane Municipal Corporation?",
+        "ठाणे महानगरपालिकेने जपानसोबत कोणता करार केला?",
+    ],
+    ids=["english", "marathi"],
+)
+def test_ask_returns_the_seed_article_first(indexed_folder: Path, question: str) -> None:
+    code, output = run("ask", question, "--json", *folders(indexed_folder))
+    assert code == EXIT_OK
+    record = json.loads(output)
+    assert record["passages"][0]["article_id"] == SEED
+    assert record["answer"]["sources"][0]["article_id"] == SEED
+    assert not record["answer"]["abstained"]
+
+
+@pytest.mark.slow
+def test_ask_text_shows_the_answer_as_a_citizen_sees_it(indexed_folder: Path) -> None:
+    code, output = run("ask", "जपानसोबत करार कोणी केला?", "--top-k", "1", *folders(indexed_folder))
+    assert code == EXIT_OK
+    assert "स्रोत:" in output and "Best passages" in output
+
+
+@pytest.mark.slow
+def test_batch_keeps_order_and_passes_other_keys_through(
+    indexed_folder: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "questions.jsonl"
+    lines = [
+        {"question": "Who signed the smart city agreement?", "ref": 1},
+        {"question": "स्मार्ट सिटी करार कोणासोबत झाला?", "ref": 2},
+        {"question": "asdfgh qwerty", "ref": 3},
+    ]
+    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    code, output = run("ask", "--batch", str(batch), *folders(indexed_folder))
+    assert code == EXIT_OK
+    records = [json.loads(line) for line in output.splitlines()]
+    assert [r["ref"] for r in records] == [1, 2, 3]
+    assert [r["answer"]["language"] for r in records] == ["en", "mr", "en"]
+    assert records[2]["answer"]["abstained"]
+
+
+@pytest.mark.slow
+def test_index_reports_skipped_files_and_exits_1(indexed_folder: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(indexed_folder, root, symlinks=True)
+    (root / "knowledge" / "bad.md").write_text("---\nid: bad\nlang: xx\n---\ntext\n", "utf-8")
+    code, output = run("index", *folders(root))
+    assert code == EXIT_PROBLEMS
+    assert "0 added, 0 updated, 0 removed, 2 unchanged, 1 skipped" in output
+    assert "skipped bad.md:1: the required field 'title' is missing" in output
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "words"),
+    [
+        (None, EXIT_OK, "2 articles are fine, 0 files have problems."),
+        ("---\ntitle: x\n---\ntext\n", EXIT_PROBLEMS, "bad.md:1: the required field 'id'"),
+    ],
+    ids=["clean", "broken"],
+)
+def test_check_validates_without_indexing(
+    tmp_path: Path, content: str | None, code: int, words: str
+) -> None:
+    copy_articles(REAL_KNOWLEDGE, tmp_path)
+    if content is not None:
+        (tmp_path / "bad.md").write_text(content, "utf-8")
+    exit_code, output = run("check", "--knowledge", str(tmp_path))
+    assert exit_code == code
+    assert words in output
+    assert not (tmp_path / "index").exists()
+
+
+def test_ask_needs_a_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("ask")[0] == EXIT_USAGE
+    assert "give either a QUESTION or --batch FILE" in capsys.readouterr().err
+
+
+def test_unanswered_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from actions.engine.question_log import QuestionLog
+
+    monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path))
+    QuestionLog(tmp_path).record_question("पाणी?", "mr", 0.5, answered=False, user_id="1")
+    code, output = run("unanswered", "--csv")
+    assert code == EXIT_OK
+    assert output.splitlines()[0] == "asked_at,language,question,best_score,user_hash"
+    assert ",mr,पाणी?,0.500," in output.splitlines()[1]
+
+
+def test_help_speaks_to_staff(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for words in ("samvad check", "samvad index", "knowledge/README.md", "SAMVAD_MODEL"):
+        assert words in text

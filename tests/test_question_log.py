@@ -1,0 +1,59 @@
+"""The SQLite log for staff: questions, unanswered ones, feedback, hashed user ids."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from actions.engine.question_log import QuestionLog
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> QuestionLog:
+    return QuestionLog(tmp_path, salt="fixed-salt")
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"), [("पाणी कधी येईल?", "mr"), ("When will water come?", "en")]
+)
+def test_unanswered_questions_are_listed_newest_first(
+    log: QuestionLog, question: str, lang: str
+) -> None:
+    log.record_question("old question", lang, 0.5, answered=False, user_id="7")
+    log.record_question("answered one", lang, 0.9, answered=True, user_id="7")
+    log.record_question(question, lang, 0.71, answered=False, user_id="7")
+    rows = log.unanswered()
+    assert [r.question for r in rows] == [question, "old question"]
+    assert rows[0].language == lang
+    assert rows[0].best_score == pytest.approx(0.71)
+    assert [r.question for r in log.unanswered(limit=1)] == [question]
+
+
+def test_user_ids_are_stored_only_as_salted_hashes(log: QuestionLog, tmp_path: Path) -> None:
+    log.record_question("q", "en", 0.1, answered=False, user_id="123456789")
+    log.record_feedback("q", ["a"], helpful=True, user_id="123456789")
+    dump = "\n".join(sqlite3.connect(tmp_path / "samvad.db").iterdump())
+    assert "123456789" not in dump
+    assert log.user_hash("123456789") == log.user_hash("123456789") != log.user_hash("1")
+    assert QuestionLog(tmp_path, salt="other").user_hash("123456789") != log.user_hash("123456789")
+
+
+def test_generated_salt_is_kept_private_and_stable(tmp_path: Path) -> None:
+    first = QuestionLog(tmp_path).user_hash("42")
+    assert QuestionLog(tmp_path).user_hash("42") == first
+    assert (tmp_path / ".user_salt").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("helpful", [True, False])
+def test_feedback_is_stored_with_question_and_articles(
+    log: QuestionLog, tmp_path: Path, helpful: bool
+) -> None:
+    log.record_feedback("कर सवलत?", ["property-tax-rebate-2026"], helpful, user_id="9")
+    row = (
+        sqlite3.connect(tmp_path / "samvad.db")
+        .execute("SELECT question, article_ids, helpful FROM feedback")
+        .fetchone()
+    )
+    assert row == ("कर सवलत?", "property-tax-rebate-2026", int(helpful))
