@@ -38,6 +38,10 @@ from bench.common import (
     write_tatoeba,
 )
 
+# An answer to a question no article covers misleads a citizen; a refusal only sends them to the
+# helpline and puts the question in front of staff. So a wrong answer counts twice.
+WRONG_ANSWER_COST = 2
+
 
 @dataclass
 class ModeResult:
@@ -165,13 +169,20 @@ def calibrate(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:
         f"in-scope confidence: min {inside[0]:.3f}, p5 {percentile(inside, 5):.3f}, "
         f"p50 {percentile(inside, 50):.3f}"
     )
+    costs = []
     for threshold in np.arange(0.76, 0.86, 0.005):
         answered_out = sum(1 for c in out if c >= threshold)
         refused_in = sum(1 for c in inside if c < threshold)
+        costs.append((WRONG_ANSWER_COST * answered_out + refused_in, float(threshold)))
         print(
             f"  threshold {threshold:.3f}: out-of-scope answered {answered_out:2}/{len(out)}, "
             f"in-scope refused {refused_in:2}/{len(inside)}"
         )
+    cost, best = min(costs)
+    print(
+        f"lowest cost (a wrong answer costs {WRONG_ANSWER_COST}x a refusal): threshold "
+        f"{best:.3f} (cost {cost}); the engine uses {engine.threshold:.3f}"
+    )
     for is_out, confidence, item in sorted(scored, key=lambda s: s[1]):
         if (is_out and confidence >= engine.threshold - 0.02) or (
             not is_out and confidence < engine.threshold + 0.02
