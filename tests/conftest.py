@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from actions.engine.indexer import IndexReport, build_index
 from actions.engine.model import Embedder, provision_model
 from actions.engine.settings import Settings
 
@@ -35,3 +36,12 @@ def workspace(tmp_path: Path) -> Settings:
     """Settings pointing at an empty knowledge folder and index under ``tmp_path``."""
     (tmp_path / "knowledge").mkdir()
     return Settings.from_env().with_paths(tmp_path / "knowledge", tmp_path / "index")
+
+
+def index_dev_corpus(root: Path, embedder: Embedder) -> tuple[Settings, IndexReport]:
+    """Index the fictional corpus plus the real articles under ``root`` (data in root/data)."""
+    copy_articles(FICTIONAL_CORPUS, root / "knowledge")
+    copy_articles(REAL_KNOWLEDGE, root / "knowledge")
+    base = Settings.from_env()
+    settings = Settings(root / "knowledge", root / "index", root / "data", base.model)
+    return settings, build_index(settings, embedder)

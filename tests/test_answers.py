@@ -11,8 +11,7 @@ from actions.engine.index_store import IndexSnapshot
 from actions.engine.indexer import build_index
 from actions.engine.model import Embedder
 from actions.engine.question_log import QuestionLog
-from actions.engine.settings import Settings
-from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
+from tests.conftest import index_dev_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -22,12 +21,7 @@ SEED = "tmc-japan-mlit-smart-city-agreement"
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> AnswerEngine:
     """An engine over the fictional corpus plus the real articles, logging to a temp folder."""
-    root = tmp_path_factory.mktemp("engine")
-    copy_articles(FICTIONAL_CORPUS, root / "knowledge")
-    copy_articles(REAL_KNOWLEDGE, root / "knowledge")
-    settings = Settings.from_env().with_paths(root / "knowledge", root / "index")
-    settings = Settings(settings.knowledge_dir, settings.index_dir, root / "data", settings.model)
-    build_index(settings, embedder)
+    settings, _ = index_dev_corpus(tmp_path_factory.mktemp("engine"), embedder)
     return AnswerEngine(settings, embedder, QuestionLog(settings.data_dir, salt="test"))
 
 

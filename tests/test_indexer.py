@@ -15,7 +15,7 @@ from actions.engine.language import prepare_query
 from actions.engine.model import Embedder
 from actions.engine.retriever import Retriever
 from actions.engine.settings import Settings
-from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
+from tests.conftest import index_dev_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +35,7 @@ def top_article(settings: Settings, embedder: Embedder, question: str) -> str:
 def indexed_once(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     """The fictional corpus and the real articles, indexed once for this module."""
     root = tmp_path_factory.mktemp("indexed")
-    copy_articles(FICTIONAL_CORPUS, root / "knowledge")
-    copy_articles(REAL_KNOWLEDGE, root / "knowledge")
-    settings = Settings.from_env().with_paths(root / "knowledge", root / "index")
-    report = build_index(settings, embedder)
+    _, report = index_dev_corpus(root, embedder)
     assert report.skipped == [] and len(report.added) == 22
     return root
 
