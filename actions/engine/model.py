@@ -136,15 +136,25 @@ def model_fingerprint(folder: Path) -> str:
 class Embedder:
     """Sentence embeddings for queries and passages from a local model folder, L2-normalised."""
 
-    def __init__(self, model_dir: Path, name: str | None = None, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        name: str | None = None,
+        batch_size: int = 32,
+        threads: int | None = None,
+    ) -> None:
         if not (model_dir / "modules.json").is_file():
             raise ModelUnavailableError(
                 f"{model_dir} is not a sentence-transformers model folder; run 'samvad model'"
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
+
+        if threads is not None:
+            torch.set_num_threads(threads)
 
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
