@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any, TextIO
 from actions.engine.answers import Answer, AnswerEngine
 from actions.engine.articles import load_knowledge
 from actions.engine.index_store import IndexUnavailableError
+from actions.engine.indexer import IndexReport
 from actions.engine.model import Embedder, ModelUnavailableError, find_model, provision_model
 from actions.engine.question_log import QuestionLog
 from actions.engine.retriever import SEARCH_MODES, Hit
@@ -119,6 +123,22 @@ def _parser() -> argparse.ArgumentParser:
         "--mode", choices=SEARCH_MODES, default="hybrid", help="search method (hybrid)"
     )
     folders(ask)
+
+    watch = commands.add_parser(
+        "watch",
+        help="keep the index up to date by itself while articles are edited",
+        description="Update the index once, then watch the knowledge folder: whenever a file "
+        "is added, edited or deleted, the index is updated within a few seconds and the "
+        "running bot answers from it without a restart. Stop with Ctrl-C.",
+    )
+    folders(watch)
+    watch.add_argument(
+        "--debounce",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="wait this long after the last change before re-indexing (1.0)",
+    )
 
     unanswered = commands.add_parser(
         "unanswered",
@@ -280,6 +300,31 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
+    """Index, then re-index on every change until interrupted."""
+    from actions.engine.watcher import KnowledgeWatcher
+
+    settings = _settings(args)
+
+    def show(report: IndexReport) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        print(f"[{stamp}] {report.summary()}", file=out, flush=True)
+
+    watcher = KnowledgeWatcher(settings, _embedder(settings), show, args.debounce)
+    watcher.reindex()
+    watcher.start()
+    print(f"Watching {settings.knowledge_dir} (Ctrl-C to stop)", file=out, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+    return EXIT_OK
+
+
 def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
     """List the questions the bot could not answer, newest first."""
     rows = QuestionLog(_settings(args).data_dir).unanswered(limit=args.limit)
@@ -311,6 +356,7 @@ COMMANDS = {
     "check": cmd_check,
     "ask": cmd_ask,
     "unanswered": cmd_unanswered,
+    "watch": cmd_watch,
 }
 
 
