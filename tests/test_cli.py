@@ -135,3 +135,21 @@ def test_help_speaks_to_staff(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     for words in ("samvad check", "samvad index", "knowledge/README.md", "SAMVAD_MODEL"):
         assert words in text
+
+
+@pytest.mark.parametrize("csv_output", [False, True], ids=["text", "csv"])
+def test_report_for_staff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, csv_output: bool
+) -> None:
+    from actions.engine.question_log import QuestionLog
+
+    monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path))
+    log = QuestionLog(tmp_path)
+    log.record_question("बस पास कुठे?", "mr", 0.5, answered=False)
+    log.record_question("Tax rebate?", "en", 0.9, answered=True)
+    code, output = run("report", "--days", "7", *(["--csv"] if csv_output else []))
+    assert code == EXIT_OK
+    if csv_output:
+        assert "language,mr,1,0,1" in output and "unanswered,बस पास कुठे?,1" in output
+    else:
+        assert "Last 7 days: 2 questions" in output and "बस पास कुठे?" in output

@@ -57,3 +57,24 @@ def test_feedback_is_stored_with_question_and_articles(
         .fetchone()
     )
     assert row == ("कर सवलत?", "property-tax-rebate-2026", int(helpful))
+
+
+def test_stats_count_by_language_feedback_and_frequent_unanswered(log: QuestionLog) -> None:
+    for question, lang, answered in [
+        ("पाणी कधी येईल?", "mr", True),
+        ("बस पास कुठे?", "mr", False),
+        ("बस पास कुठे?", "mr", False),
+        ("Bus pass?", "en", False),
+        ("Tax rebate?", "en", True),
+    ]:
+        log.record_question(question, lang, 0.8, answered, user_id="1")
+    log.record_feedback("Tax rebate?", ["property-tax-rebate-2026"], True)
+    log.record_feedback("पाणी कधी येईल?", ["water-cut-ghodbunder"], False)
+    stats = log.stats(days=7)
+    assert stats.questions == 5
+    assert [(s.language, s.questions, s.answered, s.unanswered) for s in stats.by_language] == [
+        ("en", 2, 1, 1),
+        ("mr", 3, 1, 2),
+    ]
+    assert (stats.helpful, stats.not_helpful) == (1, 1)
+    assert stats.frequent_unanswered[0] == ("बस पास कुठे?", 2)

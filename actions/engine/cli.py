@@ -140,6 +140,16 @@ def _parser() -> argparse.ArgumentParser:
         help="wait this long after the last change before re-indexing (1.0)",
     )
 
+    report = commands.add_parser(
+        "report",
+        help="what citizens asked: answered vs not, by language, 👍/👎, top unanswered",
+        description="Print statistics for staff over the last N days: questions by language, "
+        "how many got an answer and how many got 'I don't know', 👍/👎 counts, and the "
+        "unanswered questions asked most often.",
+    )
+    report.add_argument("--days", type=int, default=7, metavar="N", help="period in days (7)")
+    report.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
+
     unanswered = commands.add_parser(
         "unanswered",
         help="list the questions citizens asked that no article answered",
@@ -325,6 +335,36 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    """Print the staff statistics for the last ``--days`` days."""
+    if args.days < 1:
+        raise UsageError("--days must be at least 1")
+    stats = QuestionLog(_settings(args).data_dir).stats(args.days)
+    if args.csv:
+        writer = csv.writer(out)
+        writer.writerow(["section", "key", "questions", "answered", "unanswered"])
+        for row in stats.by_language:
+            writer.writerow(["language", row.language, row.questions, row.answered, row.unanswered])
+        writer.writerow(["feedback", "helpful", stats.helpful, "", ""])
+        writer.writerow(["feedback", "not_helpful", stats.not_helpful, "", ""])
+        for question, count in stats.frequent_unanswered:
+            writer.writerow(["unanswered", question, count, "", ""])
+        return EXIT_OK
+    print(f"Last {stats.days} days: {stats.questions} questions", file=out)
+    for row in stats.by_language:
+        print(
+            f"  {row.language}: {row.questions} asked, {row.answered} answered, "
+            f"{row.unanswered} 'I don't know'",
+            file=out,
+        )
+    print(f"Feedback: {stats.helpful} 👍, {stats.not_helpful} 👎", file=out)
+    if stats.frequent_unanswered:
+        print("Unanswered, most frequent first:", file=out)
+        for question, count in stats.frequent_unanswered:
+            print(f"  {count:4}  {question}", file=out)
+    return EXIT_OK
+
+
 def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
     """List the questions the bot could not answer, newest first."""
     rows = QuestionLog(_settings(args).data_dir).unanswered(limit=args.limit)
@@ -357,6 +397,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "unanswered": cmd_unanswered,
     "watch": cmd_watch,
+    "report": cmd_report,
 }
 
 

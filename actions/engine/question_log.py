@@ -59,6 +59,32 @@ class LoggedQuestion:
     user_hash: str | None
 
 
+@dataclass(frozen=True)
+class LanguageStats:
+    """Counts for one language over a period."""
+
+    language: str
+    questions: int
+    answered: int
+    unanswered: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What citizens asked over the last ``days`` days, for staff reports."""
+
+    days: int
+    by_language: tuple[LanguageStats, ...]
+    helpful: int
+    not_helpful: int
+    frequent_unanswered: tuple[tuple[str, int], ...]
+
+    @property
+    def questions(self) -> int:
+        """All questions in the period."""
+        return sum(s.questions for s in self.by_language)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -148,3 +174,34 @@ class QuestionLog:
         with self._connect() as db:
             rows = db.execute(sql, params).fetchall()
         return [LoggedQuestion(*row) for row in rows]
+
+    def stats(self, days: int, top_unanswered: int = 10) -> Stats:
+        """Questions by language (answered vs not), 👍/👎, most frequent unanswered questions."""
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        with self._connect() as db:
+            per_language = db.execute(
+                "SELECT language, COUNT(*), SUM(answered) FROM questions WHERE asked_at >= ?"
+                " GROUP BY language ORDER BY language",
+                (since,),
+            ).fetchall()
+            helpful, not_helpful = db.execute(
+                "SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM feedback"
+                " WHERE given_at >= ?",
+                (since,),
+            ).fetchone()
+            frequent = db.execute(
+                "SELECT question, COUNT(*) AS n FROM questions WHERE answered = 0"
+                " AND asked_at >= ? GROUP BY lower(question) ORDER BY n DESC, MAX(id) DESC"
+                " LIMIT ?",
+                (since, top_unanswered),
+            ).fetchall()
+        return Stats(
+            days=days,
+            by_language=tuple(
+                LanguageStats(lang, total, answered or 0, total - (answered or 0))
+                for lang, total, answered in per_language
+            ),
+            helpful=int(helpful),
+            not_helpful=int(not_helpful),
+            frequent_unanswered=tuple((q, int(n)) for q, n in frequent),
+        )
