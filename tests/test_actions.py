@@ -1,10 +1,20 @@
-"""The Rasa custom actions against a fake engine: buttons, slots, languages, errors."""
+"""The Rasa custom actions against the real answer engine: buttons, slots, languages, errors.
+
+The engine is real throughout: the real model, a real FAISS index over the fictional corpus
+plus the real articles, and a real SQLite question log in a temp folder. The error paths use
+real failures too: a question log whose folder has vanished, and a model cache that is empty.
+Language handling and the fallback need no engine and run fast.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import shutil
+import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,98 +27,92 @@ from actions.actions import (
     PAYLOAD_HELPFUL,
     PAYLOAD_MORE,
     PAYLOAD_NOT_HELPFUL,
+    SOURCE_LABEL,
     ActionAnswer,
     ActionDefaultFallback,
     ActionFeedback,
     ActionMore,
     ActionSetLanguage,
-    AnswerLike,
+    answer_text,
     message_language,
 )
+from actions.engine.answers import AnswerEngine
+from actions.engine.indexer import build_index
+from actions.engine.model import Embedder
+from actions.engine.question_log import QuestionLog
+from actions.engine.settings import Settings
+from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
 
-ARTICLE_ID = "tmc-water-cut-kopri"
-URL = "https://thanecity.gov.in/notice/123"
+slow = pytest.mark.slow
 
+USER = "citizen-1"
 
-@dataclass(frozen=True)
-class FakeSource:
-    article_id: str = ARTICLE_ID
-    title: str = "Water cut in Kopri"
-    lang: str = "en"
-    date: str = "2026-11-01"
-    source_url: str | None = URL
-    path: str = "knowledge/tmc-water-cut-kopri.en.md"
-
-
-@dataclass(frozen=True)
-class FakeAnswer:
-    text: str
-    language: str
-    abstained: bool = False
-    confidence: float = 0.81
-    sources: tuple[FakeSource, ...] = (FakeSource(),)
-    article_key: str | None = None
-    next_ordinal: int | None = None
-
-
-ANSWERS = {
-    "mr": FakeAnswer(
-        "कोपरीत गुरुवारी पाणीपुरवठा बंद राहील.\n\nस्रोत: कोपरी पाणीकपात (2026-11-01)",
-        "mr",
-        sources=(FakeSource(lang="mr", title="कोपरी पाणीकपात"),),
-        article_key=f"{ARTICLE_ID}/mr",
-        next_ordinal=1,
-    ),
-    "en": FakeAnswer(
-        f"Water supply in Kopri is shut on Thursday.\n\nSource: Water cut in Kopri\n{URL}",
-        "en",
-        article_key=f"{ARTICLE_ID}/en",
-        next_ordinal=1,
-    ),
+# Questions with the article and fact they must find: from tests/fixtures/dev_questions.jsonl,
+# except the English water-cut one, the Marathi question's translation (as in test_answers.py):
+# both English dev questions on this article get the right article but not the dev fact.
+WATER = "water-cut-ghodbunder"
+WATER_URL = "https://example.org/tmc/notices/water-cut-ghodbunder"
+WATER_QUESTIONS = {
+    "mr": ("घोडबंदरला पाणी नेमकं कोणत्या दिवशी बंद असणार आहे?", "12 मार्च 2026"),
+    "en": ("On which date is water supply shut in Ghodbunder?", "12 March 2026"),
 }
-QUESTIONS = {"mr": "कोपरीत पाणी कधी बंद आहे?", "en": "When is the water cut in Kopri?"}
+MONSOON = "monsoon-control-room-2026"
+MONSOON_QUESTIONS = {
+    "mr": "पावसात रस्त्यावर झाड पडलं तर कोणत्या नंबरवर कळवायचं?",
+    "en": "flood helpline number thane monsoon",
+}
+# Gibberish the real engine abstains on, in each script.
+GIBBERISH = {"mr": "कखग घचछ", "en": "asdfgh qwerty"}
+BOTH = pytest.mark.parametrize("lang", ["mr", "en"], ids=["marathi", "english"])
 
 
-@dataclass
-class FakeEngine:
-    """Records calls; answers from ANSWERS; ``fail`` makes every call raise."""
-
-    fail: bool = False
-    more_answer: FakeAnswer | None = None
-    answer_override: FakeAnswer | None = None
-    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-
-    def _check(self) -> None:
-        if self.fail:
-            raise RuntimeError("index exploded")
-
-    def answer(
-        self, question: str, language: str | None = None, user_id: str | None = None
-    ) -> AnswerLike:
-        self.calls.append(("answer", (question, language, user_id)))
-        self._check()
-        if self.answer_override is not None:
-            return self.answer_override
-        return ANSWERS["mr" if message_language(question) == "mr" else "en"]
-
-    def more(self, article_key: str, ordinal: int, language: str) -> AnswerLike | None:
-        self.calls.append(("more", (article_key, ordinal, language)))
-        self._check()
-        return self.more_answer
-
-    def record_feedback(
-        self, user_id: str, question: str, article_ids: list[str], helpful: bool
-    ) -> None:
-        self.calls.append(("feedback", (user_id, question, article_ids, helpful)))
-        self._check()
+@pytest.fixture(scope="module")
+def real_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> AnswerEngine:
+    """The real engine over the fictional corpus plus ``knowledge/``; logs to a temp folder."""
+    root = tmp_path_factory.mktemp("actions-engine")
+    copy_articles(FICTIONAL_CORPUS, root / "knowledge")
+    copy_articles(REAL_KNOWLEDGE, root / "knowledge")
+    settings = Settings(
+        root / "knowledge", root / "index", root / "data", Settings.from_env().model
+    )
+    build_index(settings, embedder)
+    return AnswerEngine(settings, embedder, QuestionLog(settings.data_dir, salt="test"))
 
 
 @pytest.fixture
-def engine() -> Iterator[FakeEngine]:
-    fake = FakeEngine()
-    samvad_actions.reset_engine(fake)
-    yield fake
+def engine(real_engine: AnswerEngine) -> Iterator[AnswerEngine]:
+    """The real engine, injected as the action server's engine for one test."""
+    samvad_actions.reset_engine(real_engine)
+    yield real_engine
     samvad_actions.reset_engine(None)
+
+
+@pytest.fixture
+def broken_engine(
+    real_engine: AnswerEngine, embedder: Embedder, tmp_path: Path
+) -> Iterator[AnswerEngine]:
+    """A real engine whose question-log folder has vanished, so every question or feedback
+    raises a real ``sqlite3.OperationalError`` ("unable to open database file")."""
+    log_dir = tmp_path / "log"
+    broken = AnswerEngine(real_engine.settings, embedder, QuestionLog(log_dir, salt="test"))
+    shutil.rmtree(log_dir)
+    samvad_actions.reset_engine(broken)
+    yield broken
+    samvad_actions.reset_engine(None)
+
+
+def question_log(engine: AnswerEngine) -> QuestionLog:
+    assert engine.log is not None
+    return engine.log
+
+
+def feedback_rows(log: QuestionLog) -> list[tuple[str, str, int, str | None]]:
+    """The ``feedback`` table as (question, article_ids, helpful, user_hash), oldest first."""
+    with closing(sqlite3.connect(log.path)) as db:
+        rows = db.execute(
+            "SELECT question, article_ids, helpful, user_hash FROM feedback ORDER BY id"
+        ).fetchall()
+    return [(str(q), str(ids), int(h), u) for q, ids, h, u in rows]
 
 
 def make_tracker(
@@ -119,7 +123,7 @@ def make_tracker(
 ) -> Tracker:
     latest: dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": 0.9}}
     latest["entities"] = entities or []
-    return Tracker("citizen-1", slots or {}, latest, [], False, None, None, "action_listen")
+    return Tracker(USER, slots or {}, latest, [], False, None, None, "action_listen")
 
 
 def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -133,160 +137,257 @@ def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], dict[st
     return dispatcher.messages, slots
 
 
-@pytest.mark.parametrize("lang", ["mr", "en"])
-def test_answer_sends_text_buttons_and_sets_slots(engine: FakeEngine, lang: str) -> None:
-    messages, slots = run(ActionAnswer(), make_tracker(QUESTIONS[lang]))
+def ask(question: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ask through ``action_answer``; return its one message and the slots it set."""
+    messages, slots = run(ActionAnswer(), make_tracker(question))
     assert len(messages) == 1
-    message = messages[0]
-    assert message["text"].startswith(ANSWERS[lang].text)
-    assert URL in message["text"]
-    assert message["text"].count(URL) == 1
-    assert [b["payload"] for b in message["buttons"]] == [
-        PAYLOAD_MORE,
-        PAYLOAD_HELPFUL,
-        PAYLOAD_NOT_HELPFUL,
-    ]
-    assert message["custom"]["samvad"]["sources"][0]["article_id"] == ARTICLE_ID
-    assert message["custom"]["samvad"]["language"] == lang
+    return messages[0], slots
+
+
+def payloads(message: dict[str, Any]) -> list[str]:
+    return [b["payload"] for b in message["buttons"]]
+
+
+@slow
+@BOTH
+def test_answer_sends_text_buttons_and_sets_slots(engine: AnswerEngine, lang: str) -> None:
+    question, fact = WATER_QUESTIONS[lang]
+    message, slots = ask(question)
+    assert fact in message["text"]
+    assert message["text"].count(WATER_URL) == 1
+    meta = message["custom"]["samvad"]
+    assert (meta["kind"], meta["language"], meta["abstained"]) == ("answer", lang, False)
+    assert [(s["article_id"], s["lang"]) for s in meta["sources"]] == [(WATER, lang)]
+    assert meta["sources"][0]["source_url"] == WATER_URL
     assert slots == {
         "language": lang,
-        "last_question": QUESTIONS[lang],
-        "last_article_key": f"{ARTICLE_ID}/{lang}",
-        "next_ordinal": 1,
-        "last_article_ids": [ARTICLE_ID],
+        "last_question": question,
+        "last_article_key": f"{WATER}/{lang}",
+        "next_ordinal": slots["next_ordinal"],
+        "last_article_ids": [WATER],
     }
-    assert engine.calls == [("answer", (QUESTIONS[lang], None, "citizen-1"))]
+    # The water-cut article has more passages, so "Read more" comes first.
+    assert isinstance(slots["next_ordinal"], int)
+    assert payloads(message) == [PAYLOAD_MORE, PAYLOAD_HELPFUL, PAYLOAD_NOT_HELPFUL]
 
 
-@pytest.mark.parametrize(("lang", "more_label"), [("mr", "आणखी वाचा"), ("en", "Read more")])
+@slow
+def test_romanized_marathi_is_answered_in_marathi(engine: AnswerEngine) -> None:
+    message, slots = ask("pani kadhi band aahe ghodbunder la?")
+    assert message["custom"]["samvad"]["language"] == "mr"
+    assert "12 मार्च 2026" in message["text"]
+    assert (slots["language"], slots["last_article_ids"]) == ("mr", [WATER])
+
+
+@slow
+@pytest.mark.parametrize(
+    ("lang", "labels"),
+    [
+        ("mr", ["आणखी वाचा", "👍 उपयोगी", "👎 उपयोगी नाही"]),
+        ("en", ["Read more", "👍 Helpful", "👎 Not helpful"]),
+    ],
+    ids=["marathi", "english"],
+)
 def test_button_labels_follow_the_answer_language(
-    engine: FakeEngine, lang: str, more_label: str
+    engine: AnswerEngine, lang: str, labels: list[str]
 ) -> None:
-    messages, _ = run(ActionAnswer(), make_tracker(QUESTIONS[lang]))
-    assert messages[0]["buttons"][0]["title"] == more_label
+    message, _ = ask(WATER_QUESTIONS[lang][0])
+    assert [b["title"] for b in message["buttons"]] == labels
 
 
-@pytest.mark.parametrize("lang", ["mr", "en"])
-def test_abstention_has_no_buttons_and_forgets_the_article(engine: FakeEngine, lang: str) -> None:
-    engine.answer_override = FakeAnswer(
-        "माहिती उपलब्ध नाही." if lang == "mr" else "I have no article on that.",
-        lang,
-        abstained=True,
-        confidence=0.2,
-        sources=(),
-    )
-    messages, slots = run(ActionAnswer(), make_tracker("asdfgh qwerty"))
-    assert messages[0]["buttons"] == []
-    assert messages[0]["custom"]["samvad"]["abstained"] is True
-    assert slots["language"] == lang
-    assert slots["last_article_key"] is None
-    assert slots["last_article_ids"] == []
+@slow
+@BOTH
+def test_answer_is_logged_with_a_hashed_user(engine: AnswerEngine, lang: str) -> None:
+    question, _ = WATER_QUESTIONS[lang]
+    ask(question)
+    log = question_log(engine)
+    with closing(sqlite3.connect(log.path)) as db:
+        row = db.execute(
+            "SELECT question, language, answered, article_ids, user_hash FROM questions"
+            " ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert tuple(row) == (question, lang, 1, WATER, log.user_hash(USER))
 
 
-def test_missing_source_link_is_added_to_the_text(engine: FakeEngine) -> None:
-    engine.answer_override = FakeAnswer("Kopri water cut on Thursday.", "en")
-    messages, _ = run(ActionAnswer(), make_tracker(QUESTIONS["en"]))
-    assert messages[0]["text"].endswith(f"Source: {URL}")
+@slow
+@pytest.mark.parametrize(("lang", "words"), [("mr", "माफ करा"), ("en", "Sorry")], ids=["mr", "en"])
+def test_abstention_has_no_buttons_and_forgets_the_article(
+    engine: AnswerEngine, lang: str, words: str
+) -> None:
+    _, earlier = ask(WATER_QUESTIONS[lang][0])
+    messages, slots = run(ActionAnswer(), make_tracker(GIBBERISH[lang], slots=earlier))
+    assert len(messages) == 1
+    message = messages[0]
+    assert message["text"].startswith(words)
+    assert message["buttons"] == []
+    assert message["custom"]["samvad"]["abstained"] is True
+    assert message["custom"]["samvad"]["sources"] == []
+    assert slots == {
+        "language": lang,
+        "last_question": GIBBERISH[lang],
+        "last_article_key": None,
+        "next_ordinal": None,
+        "last_article_ids": [],
+    }
+    unanswered = question_log(engine).unanswered(limit=1)[0]
+    assert (unanswered.question, unanswered.language) == (GIBBERISH[lang], lang)
 
 
+@slow
+@BOTH
+def test_missing_source_link_is_added_to_the_text(engine: AnswerEngine, lang: str) -> None:
+    answer = engine.answer(WATER_QUESTIONS[lang][0])
+    bare = dataclasses.replace(answer, text=" ".join(answer.sentences))
+    assert WATER_URL not in bare.text
+    assert answer_text(bare).endswith(f"{SOURCE_LABEL[lang]}: {WATER_URL}")
+    assert answer_text(answer) == answer.text
+
+
+@slow
 @pytest.mark.parametrize(("lang", "slot"), [("mr", "mr"), ("en", "en"), ("mr", None)])
 def test_engine_error_is_a_polite_bilingual_message(
-    engine: FakeEngine, lang: str, slot: str | None
+    broken_engine: AnswerEngine, lang: str, slot: str | None
 ) -> None:
-    engine.fail = True
-    messages, slots = run(ActionAnswer(), make_tracker(QUESTIONS[lang], slots={"language": slot}))
+    question, _ = WATER_QUESTIONS[lang]
+    with pytest.raises(sqlite3.OperationalError):
+        broken_engine.answer(question)
+    messages, slots = run(ActionAnswer(), make_tracker(question, slots={"language": slot}))
     assert [m["text"] for m in messages] == [MESSAGES["engine_error"][lang]]
     assert "Traceback" not in messages[0]["text"]
-    assert "exploded" not in messages[0]["text"]
+    assert "database" not in messages[0]["text"]
     assert slots == {}
 
 
+@slow
 def test_engine_that_cannot_load_is_retried_and_reported_politely(
-    monkeypatch: pytest.MonkeyPatch,
+    real_engine: AnswerEngine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    attempts: list[int] = []
-
-    def broken() -> FakeEngine:
-        attempts.append(1)
-        raise FileNotFoundError("no index in var/index")
-
-    monkeypatch.setattr(samvad_actions, "engine_factory", broken)
+    """The real ``create_engine`` fails while the model cache is empty, then loads once the
+    model is there: a failed load is not remembered."""
+    settings = real_engine.settings
+    model_cache = Settings.from_env().model_cache
+    monkeypatch.setattr(samvad_actions, "engine_factory", samvad_actions.create_engine)
+    monkeypatch.setenv("SAMVAD_MODEL", settings.model)
+    monkeypatch.setenv("SAMVAD_KNOWLEDGE_DIR", str(settings.knowledge_dir))
+    monkeypatch.setenv("SAMVAD_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SAMVAD_MODEL_CACHE", str(tmp_path / "empty-model-cache"))
     samvad_actions.reset_engine(None)
-    for _ in range(2):
-        messages, _ = run(ActionAnswer(), make_tracker(QUESTIONS["en"]))
-        assert messages[0]["text"] == MESSAGES["engine_error"]["en"]
-    assert len(attempts) == 2
-    samvad_actions.reset_engine(None)
+    try:
+        for _ in range(2):
+            messages, slots = run(ActionAnswer(), make_tracker(WATER_QUESTIONS["en"][0]))
+            assert [m["text"] for m in messages] == [MESSAGES["engine_error"]["en"]]
+            assert slots == {}
+        monkeypatch.setenv("SAMVAD_MODEL_CACHE", str(model_cache))
+        message, slots = ask(WATER_QUESTIONS["en"][0])
+    finally:
+        samvad_actions.reset_engine(None)
+    assert message["custom"]["samvad"]["sources"][0]["article_id"] == WATER
+    assert slots["last_article_key"] == f"{WATER}/en"
 
 
-@pytest.mark.parametrize("lang", ["mr", "en"])
-def test_more_sends_the_next_passage(engine: FakeEngine, lang: str) -> None:
-    engine.more_answer = FakeAnswer("second passage", lang, next_ordinal=None)
-    slots = {"language": lang, "last_article_key": f"{ARTICLE_ID}/{lang}", "next_ordinal": 1}
-    messages, set_slots = run(ActionMore(), make_tracker("more", "more", slots))
-    assert messages[0]["text"].startswith("second passage")
-    assert PAYLOAD_MORE not in [b["payload"] for b in messages[0]["buttons"]]
-    assert set_slots == {"next_ordinal": None}
-    assert engine.calls == [("more", (f"{ARTICLE_ID}/{lang}", 1, lang))]
+@slow
+@BOTH
+def test_more_reads_the_long_article_to_the_end(engine: AnswerEngine, lang: str) -> None:
+    message, slots = ask(MONSOON_QUESTIONS[lang])
+    key = f"{MONSOON}/{lang}"
+    assert slots["last_article_key"] == key
+    passages = len(engine.retriever.snapshot.articles[key].vector_ids)
+    seen = {message["text"]}
+    ordinal = slots["next_ordinal"]
+    word = "आणखी" if lang == "mr" else "more"
+    while ordinal is not None:
+        state = {"language": lang, "last_article_key": key, "next_ordinal": ordinal}
+        messages, set_slots = run(ActionMore(), make_tracker(word, "more", state))
+        assert len(messages) == 1
+        more = messages[0]
+        assert more["text"] not in seen
+        seen.add(more["text"])
+        meta = more["custom"]["samvad"]
+        assert (meta["kind"], meta["language"], meta["article_key"]) == ("more", lang, key)
+        next_ordinal = set_slots["next_ordinal"]
+        assert next_ordinal == (ordinal + 1 if ordinal + 1 < passages else None)
+        more_button = [PAYLOAD_MORE] if next_ordinal is not None else []
+        assert payloads(more) == [*more_button, PAYLOAD_HELPFUL, PAYLOAD_NOT_HELPFUL]
+        ordinal = next_ordinal
+    assert len(seen) > 2
 
 
-@pytest.mark.parametrize("lang", ["mr", "en"])
-def test_more_at_the_end_of_the_article(engine: FakeEngine, lang: str) -> None:
-    slots = {"language": lang, "last_article_key": f"{ARTICLE_ID}/{lang}", "next_ordinal": 3.0}
+@slow
+@BOTH
+def test_more_past_the_end_of_the_article(engine: AnswerEngine, lang: str) -> None:
+    key = f"{MONSOON}/{lang}"
+    past_end = float(len(engine.retriever.snapshot.articles[key].vector_ids))
+    slots = {"language": lang, "last_article_key": key, "next_ordinal": past_end}
     messages, set_slots = run(ActionMore(), make_tracker("aankhi", "more", slots))
     assert [m["text"] for m in messages] == [MESSAGES["no_more"][lang]]
     assert set_slots == {"next_ordinal": None}
-    assert engine.calls == [("more", (f"{ARTICLE_ID}/{lang}", 3, lang))]
 
 
+@slow
+@BOTH
+def test_more_after_the_last_passage(engine: AnswerEngine, lang: str) -> None:
+    slots = {"language": lang, "last_article_key": f"{MONSOON}/{lang}", "next_ordinal": None}
+    messages, set_slots = run(ActionMore(), make_tracker("more", "more", slots))
+    assert [m["text"] for m in messages] == [MESSAGES["no_more"][lang]]
+    assert set_slots == {}
+
+
+@slow
 @pytest.mark.parametrize(("text", "lang"), [("आणखी", "mr"), ("more", "en")])
-def test_more_before_any_question(engine: FakeEngine, text: str, lang: str) -> None:
+def test_more_before_any_question(engine: AnswerEngine, text: str, lang: str) -> None:
     slots = {"language": "en"} if lang == "en" else {}
     messages, set_slots = run(ActionMore(), make_tracker(text, "more", slots))
     assert [m["text"] for m in messages] == [MESSAGES["nothing_to_continue"][lang]]
     assert set_slots == {}
-    assert engine.calls == []
 
 
-ANSWERED = {"last_question": "When is the water cut?", "last_article_ids": [ARTICLE_ID]}
-
-
+@slow
 @pytest.mark.parametrize(
-    ("text", "entities", "helpful"),
+    ("lang", "text", "entities", "helpful"),
     [
-        (PAYLOAD_HELPFUL, [{"entity": "helpful", "value": True}], True),
-        (PAYLOAD_NOT_HELPFUL, [{"entity": "helpful", "value": False}], False),
-        ("उत्तर उपयोगी होते", [], True),
-        ("उत्तर उपयोगी नाही", [], False),
-        ("this was useful", [], True),
-        ("wrong answer", [], False),
-        ("uttar chukiche aahe", [], False),
+        ("en", PAYLOAD_HELPFUL, [{"entity": "helpful", "value": True}], True),
+        ("mr", PAYLOAD_NOT_HELPFUL, [{"entity": "helpful", "value": False}], False),
+        ("mr", "उत्तर उपयोगी होते", [], True),
+        ("mr", "उत्तर उपयोगी नाही", [], False),
+        ("en", "this was useful", [], True),
+        ("en", "wrong answer", [], False),
+        ("mr", "uttar chukiche aahe", [], False),
     ],
 )
 def test_feedback_is_recorded(
-    engine: FakeEngine, text: str, entities: list[dict[str, Any]], helpful: bool
+    engine: AnswerEngine, lang: str, text: str, entities: list[dict[str, Any]], helpful: bool
 ) -> None:
-    tracker = make_tracker(text, "feedback", {"language": "en", **ANSWERED}, entities)
+    question, _ = WATER_QUESTIONS[lang]
+    _, answered = ask(question)
+    log = question_log(engine)
+    before = feedback_rows(log)
+    tracker = make_tracker(text, "feedback", answered, entities)
     messages, slots = run(ActionFeedback(), tracker)
-    assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"]["en"]]
-    assert engine.calls == [
-        ("feedback", ("citizen-1", ANSWERED["last_question"], [ARTICLE_ID], helpful))
-    ]
+    assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"][lang]]
     assert slots == {}
+    assert feedback_rows(log) == [*before, (question, WATER, int(helpful), log.user_hash(USER))]
 
 
-@pytest.mark.parametrize("lang", ["mr", "en"])
-def test_feedback_without_an_answer_records_nothing(engine: FakeEngine, lang: str) -> None:
+@slow
+@BOTH
+def test_feedback_without_an_answer_records_nothing(engine: AnswerEngine, lang: str) -> None:
+    log = question_log(engine)
+    before = feedback_rows(log)
     messages, _ = run(ActionFeedback(), make_tracker("👍", "feedback", {"language": lang}))
     assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"][lang]]
-    assert engine.calls == []
+    assert feedback_rows(log) == before
 
 
-def test_feedback_thanks_even_if_recording_fails(engine: FakeEngine) -> None:
-    engine.fail = True
-    tracker = make_tracker("👎", "feedback", {"language": "mr", **ANSWERED})
-    messages, _ = run(ActionFeedback(), tracker)
-    assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"]["mr"]]
+@slow
+@BOTH
+def test_feedback_thanks_even_if_recording_fails(broken_engine: AnswerEngine, lang: str) -> None:
+    question, _ = WATER_QUESTIONS[lang]
+    with pytest.raises(sqlite3.OperationalError):
+        broken_engine.record_feedback(USER, question, [WATER], False)
+    answered = {"language": lang, "last_question": question, "last_article_ids": [WATER]}
+    messages, _ = run(ActionFeedback(), make_tracker("👎", "feedback", answered))
+    assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"][lang]]
 
 
 MR = [{"entity": "language", "value": "mr"}]
@@ -329,7 +430,7 @@ def test_set_language(
     assert slots.get("language", current) == expected
 
 
-@pytest.mark.parametrize(("text", "lang"), [("asdf", "en"), ("काय?", "mr")])
+@pytest.mark.parametrize(("text", "lang"), [("काय?", "mr"), ("asdf", "en")])
 def test_default_fallback_apologises_and_reverts(text: str, lang: str) -> None:
     slots = {"language": "en"} if lang == "en" else {}
     messages, events = run(ActionDefaultFallback(), make_tracker(text, "greet", slots))

@@ -36,7 +36,11 @@ from actions.engine.settings import Settings
 
 ABSTAIN_BELOW = 0.80
 MAX_SENTENCES = 3
-SENTENCE_MARGIN = 0.03
+# Sentences within this cosine of the best one join the answer (at most MAX_SENTENCES).
+# Measured on the dev set: 0.03 → 70.5 % of answers hold the expected fact (1.8 sentences on
+# average), 0.05 → 74.4 % (2.2 sentences). Choosing sentences from the whole article instead of
+# the best passage, or adding a lexical bonus, measured worse (64-69 %).
+SENTENCE_MARGIN = 0.05
 CANDIDATE_HITS = 10
 
 TEXTS = {
