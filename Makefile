@@ -15,10 +15,10 @@ RASA_MODEL = $$($(BIN)/python scripts/rasa_train.py --print-path)
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: run test setup app-env rasa-env model index rasa-model lint typecheck pytest \
-        actions-server rasa-server clean
+        actions-server rasa-server bench-load clean
 
 run: setup index rasa-model
-	$(SAMVAD) chat
+	$(BIN)/python -m bot.supervisor
 
 test: setup lint typecheck pytest
 
@@ -70,3 +70,8 @@ rasa-server: rasa-model
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var
+
+# Load benchmark: N = 10, 50, 100 simulated users through the Bot API emulator, then via REST.
+bench-load: app-env rasa-env model
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py --via rest

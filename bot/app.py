@@ -1,0 +1,108 @@
+"""Build the python-telegram-bot ``Application`` with Samvad's handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.config import BotConfig
+from bot.flood import FloodLimiter
+from bot.rasa_client import RasaClient, load_salt
+from bot.texts import COMMANDS
+from bot.topics import TopicIndex
+
+logger = logging.getLogger(__name__)
+
+SamvadApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def rate_limiter() -> AIORateLimiter | None:
+    """Telegram's flood limits, when ``aiolimiter`` (PTB's ``rate-limiter`` extra) is installed."""
+    try:
+        return AIORateLimiter(max_retries=3)
+    except RuntimeError:
+        logger.warning(
+            "aiolimiter is not installed: running without AIORateLimiter "
+            "(install python-telegram-bot[rate-limiter])"
+        )
+        return None
+
+
+def commands(language: str) -> list[BotCommand]:
+    """The command menu in ``language``."""
+    return [BotCommand(name, names[language]) for name, names in COMMANDS.items()]  # type: ignore[index]
+
+
+async def _post_init(application: SamvadApplication) -> None:
+    config: BotConfig = application.bot_data["config"]
+    me = application.bot.bot
+    logger.info("connected to Telegram as @%s", me.username)
+    await application.bot.set_my_commands(commands("en"))
+    await application.bot.set_my_commands(commands("mr"), language_code="mr")
+    rasa: RasaClient = application.bot_data["services"].rasa
+    if not await rasa.healthy():
+        logger.warning("Rasa at %s is not answering yet; replies will apologise", rasa.base_url)
+    if config.ready_file is not None:
+        config.ready_file.write_text("ready\n", encoding="utf-8")
+
+
+async def _post_shutdown(application: SamvadApplication) -> None:
+    await application.bot_data["services"].rasa.aclose()
+
+
+def build_application(config: BotConfig) -> SamvadApplication:
+    """The bot, ready for ``run_polling`` / ``run_webhook``."""
+    if not config.token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder().token(
+        config.token
+    )
+    if config.base_url:
+        base = config.base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    limiter = rate_limiter()
+    if limiter is not None:
+        builder = builder.rate_limiter(limiter)
+    application: SamvadApplication = (
+        builder.concurrent_updates(config.concurrent_updates)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["config"] = config
+    application.bot_data["services"] = handlers.Services(
+        rasa=RasaClient(config.rasa_url, timeout=config.rasa_timeout),
+        topics=TopicIndex(config.index_dir),
+        flood=FloodLimiter(config.flood_messages, config.flood_seconds),
+        salt=load_salt(config.data_dir, config.sender_salt),
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: SamvadApplication) -> None:
+    """Register Samvad's handlers (the flood guard first, in its own group)."""
+    application.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
+    application.add_handler(CommandHandler("start", handlers.on_start))
+    application.add_handler(CommandHandler("help", handlers.on_help))
+    application.add_handler(CommandHandler("lang", handlers.on_lang))
+    application.add_handler(CommandHandler("topics", handlers.on_topics))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    only_new = filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(only_new & filters.COMMAND, handlers.on_unknown_command))
+    application.add_handler(MessageHandler(only_new & filters.TEXT, handlers.on_text))
+    application.add_handler(MessageHandler(only_new & ~filters.TEXT, handlers.on_non_text))
+    application.add_error_handler(handlers.on_error)

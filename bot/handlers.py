@@ -1,0 +1,322 @@
+"""The Telegram handlers: commands, text, button presses, non-text messages, flood limit, errors.
+
+Each chat's updates are handled one at a time (a lock per chat) so replies keep their order,
+while different chats are handled concurrently. Everything a citizen types goes to Rasa's REST
+channel; the bot itself answers only ``/start``, ``/lang``, ``/topics``, the commands list,
+"text only, please", the flood notice and the apology when something fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import cast
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.flood import FloodLimiter
+from bot.rasa_client import RasaClient, RasaUnavailableError, sender_id
+from bot.render import (
+    Button,
+    Outgoing,
+    PayloadStore,
+    Reply,
+    button_rows,
+    escape,
+    keyboard,
+    render_replies,
+    render_reply,
+)
+from bot.texts import LANGUAGE_BUTTONS, LANGUAGE_PROMPT, Lang, as_language, say, script_language
+from bot.topics import TopicIndex
+
+logger = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+TYPING_REFRESH = 4.5  # Telegram shows "typing…" for 5 s
+# The only payloads a button press may send to Rasa (the buttons Samvad itself sends).
+ALLOWED_PAYLOAD = re.compile(r"^/(choose_language|more|feedback|help)(\{[^{}]{0,200}\})?$")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass
+class Services:
+    """What the handlers share; kept in ``application.bot_data["services"]``."""
+
+    rasa: RasaClient
+    topics: TopicIndex
+    flood: FloodLimiter
+    salt: bytes
+    payloads: PayloadStore = field(default_factory=PayloadStore)
+    _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+    def lock_for(self, chat_id: int) -> asyncio.Lock:
+        """The lock that keeps one chat's updates in order."""
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[chat_id] = lock
+        return lock
+
+
+def services(context: Context) -> Services:
+    """The shared services of the running application."""
+    return cast(Services, context.bot_data["services"])
+
+
+def chat_language(update: Update, context: Context) -> Lang | None:
+    """The language this chat is known to use (``None``: not known yet → both languages)."""
+    data = context.chat_data if context.chat_data is not None else {}
+    return as_language(data.get("lang"))
+
+
+def remember_language(context: Context, language: Lang | None) -> None:
+    """Remember the chat's language for the bot's own messages."""
+    if language is not None and context.chat_data is not None:
+        context.chat_data["lang"] = language
+
+
+async def send_html(
+    bot: Bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None
+) -> Message:
+    """Send one HTML message without link previews."""
+    return await bot.send_message(
+        chat_id,
+        html,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+async def send_outgoing(bot: Bot, chat_id: int, parts: list[Outgoing], store: PayloadStore) -> None:
+    """Send rendered parts in order."""
+    for part in parts:
+        await send_html(bot, chat_id, part.html, keyboard(part.rows, store))
+
+
+async def send_text(bot: Bot, chat_id: int, text: str, store: PayloadStore) -> None:
+    """Send plain text (escaped, split when long)."""
+    await send_outgoing(bot, chat_id, render_reply(Reply(text)), store)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" now and keep it shown until the block ends."""
+
+    async def show() -> None:
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:
+            logger.debug("could not send the typing action: %s", exc)
+
+    async def keep_showing() -> None:
+        while True:
+            await asyncio.sleep(TYPING_REFRESH)
+            await show()
+
+    await show()
+    task = asyncio.create_task(keep_showing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def ask_rasa(update: Update, context: Context, message: str) -> None:
+    """Send ``message`` to Rasa for this chat and deliver the replies, in order."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    shared = services(context)
+    language = chat_language(update, context) or script_language(message)
+    async with shared.lock_for(chat.id):
+        async with typing(context.bot, chat.id):
+            try:
+                replies = await shared.rasa.send(sender_id(chat.id, shared.salt), message)
+            except RasaUnavailableError as exc:
+                logger.warning("Rasa unavailable: %s", exc)
+                await send_text(context.bot, chat.id, say("unavailable", language), shared.payloads)
+                return
+        parts, reply_language = render_replies(replies)
+        remember_language(context, reply_language)
+        if not parts:
+            parts = render_reply(Reply(say("not_understood", language)))
+        await send_outgoing(context.bot, chat.id, parts, shared.payloads)
+
+
+def language_buttons() -> list[Button]:
+    """The two language-choice buttons (their payloads go to Rasa)."""
+    return [Button(title, payload=payload) for title, payload in LANGUAGE_BUTTONS]
+
+
+async def on_start(update: Update, context: Context) -> None:
+    """/start: welcome in both languages, and the language buttons."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    shared = services(context)
+    text = "\n\n".join([say("welcome", "mr"), say("welcome", "en"), LANGUAGE_PROMPT])
+    markup = keyboard(button_rows(language_buttons()), shared.payloads)
+    await send_html(context.bot, chat.id, text, markup)
+
+
+async def on_lang(update: Update, context: Context) -> None:
+    """/lang: the language buttons."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    shared = services(context)
+    markup = keyboard(button_rows(language_buttons()), shared.payloads)
+    await send_html(context.bot, chat.id, escape(LANGUAGE_PROMPT), markup)
+
+
+async def on_help(update: Update, context: Context) -> None:
+    """/help: Rasa's help (in the conversation's language), then the bot's commands."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await ask_rasa(update, context, "/help")
+    language = chat_language(update, context)
+    await send_text(context.bot, chat.id, say("commands", language), services(context).payloads)
+
+
+async def on_topics(update: Update, context: Context) -> None:
+    """/topics: the article titles, in the chat's language where available."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    shared = services(context)
+    language = chat_language(update, context)
+    titles = await asyncio.to_thread(shared.topics.titles, language or "mr")
+    if not titles:
+        await send_text(context.bot, chat.id, say("no_topics", language), shared.payloads)
+        return
+    lines = [say("topics_header", language, " / ")]
+    lines += [f"{number}. {title}" for number, title in enumerate(titles, 1)]
+    lines.append(say("topics_footer", language, " / "))
+    await send_text(context.bot, chat.id, "\n".join(lines), shared.payloads)
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """An unknown /command: say so, and list the commands."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    language = chat_language(update, context)
+    text = f"{say('unknown_command', language, ' ')}\n{say('commands', language)}"
+    await send_text(context.bot, chat.id, text, services(context).payloads)
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """A typed message: to Rasa (a leading "/" is dropped so text cannot pose as a payload)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    text = message.text.strip().lstrip("/").strip()
+    if text:
+        await ask_rasa(update, context, text)
+
+
+async def on_non_text(update: Update, context: Context) -> None:
+    """Voice, photo, sticker, document, location…: ask for text, politely."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    language = chat_language(update, context)
+    await send_text(context.bot, chat.id, say("text_only", language), services(context).payloads)
+
+
+def _intent(payload: str) -> str:
+    return payload.split("{", 1)[0]
+
+
+async def _remove_pressed(update: Update, context: Context, payload: str) -> None:
+    """Take the pressed button (and its siblings of the same kind) off the message."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return
+    markup = query.message.reply_markup
+    if markup is None:
+        return
+    shared = services(context)
+    rows = []
+    for row in markup.inline_keyboard:
+        kept = [
+            button
+            for button in row
+            if not (
+                isinstance(button.callback_data, str)
+                and _intent(shared.payloads.payload(button.callback_data) or "") == _intent(payload)
+            )
+        ]
+        if kept:
+            rows.append(kept)
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except TelegramError as exc:
+        logger.debug("could not update the pressed message's buttons: %s", exc)
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """A button press: its payload goes to Rasa, as if the citizen had said it."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    shared = services(context)
+    payload = shared.payloads.payload(query.data or "")
+    await query.answer()
+    if payload is None or not ALLOWED_PAYLOAD.match(payload):
+        language = chat_language(update, context)
+        await send_text(context.bot, chat.id, say("button_expired", language), shared.payloads)
+        return
+    await _remove_pressed(update, context, payload)
+    if payload.startswith("/choose_language{"):
+        with contextlib.suppress(ValueError, AttributeError):
+            remember_language(context, as_language(json.loads(payload[16:]).get("language")))
+    await ask_rasa(update, context, payload)
+
+
+async def flood_guard(update: Update, context: Context) -> None:
+    """Runs before every other handler: drops a user's updates over the flood limit."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None:
+        return
+    shared = services(context)
+    if shared.flood.allow(user.id):
+        return
+    logger.info("flood limit reached; an update was dropped")
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    if chat is not None and shared.flood.should_warn(user.id):
+        language = chat_language(update, context)
+        await send_text(context.bot, chat.id, say("flood", language), shared.payloads)
+    raise ApplicationHandlerStop
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the error; tell the citizen, in their language, that something went wrong."""
+    logger.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    language = chat_language(update, context)
+    try:
+        await context.bot.send_message(update.effective_chat.id, say("error", language))
+    except TelegramError as exc:
+        logger.warning("could not tell the user about the error: %s", exc)

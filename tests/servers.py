@@ -1,0 +1,180 @@
+"""Start Samvad's services for tests and benchmarks: the action server, Rasa, and the bot.
+
+The command lines come from :mod:`bot.supervisor` (the one the ``make run`` command uses), so
+tests run exactly what production runs; here each service is a plain child process with its
+own log file, which a test can stop and start again (e.g. Rasa, to test an outage).
+
+    stack = RasaStack(workdir, index_dir=...); stack.start(); stack.say("u1", "hello"); stack.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.supervisor import (
+    ROOT,
+    action_server_command,
+    rasa_command,
+    rasa_model,
+    service_env,
+    write_endpoints,
+)
+
+START_TIMEOUT = 300.0
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http_ok(url: str) -> bool:
+    """Whether GET ``url`` answers 200 within 2 s."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+class Process:
+    """One child process with its log file; :meth:`start` waits until ``ready()`` is true."""
+
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        ready: Callable[[], bool],
+        log_path: Path,
+    ) -> None:
+        self.name, self.command, self.env, self.ready = name, command, env, ready
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = START_TIMEOUT) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early; see {self.log_path}")
+            if self.ready():
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"{self.name} did not come up in {timeout:.0f} s; see {self.log_path}")
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL after 30 s; the exit status."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+
+def build_index(knowledge_dir: Path, index_dir: Path) -> Path:
+    """``samvad index`` of ``knowledge_dir`` into ``index_dir``."""
+    samvad = Path(sys.executable).parent / "samvad"
+    subprocess.run(
+        [str(samvad), "index", "--knowledge", str(knowledge_dir), "--index", str(index_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    return index_dir
+
+
+class RasaStack:
+    """The action server and the Rasa server on free loopback ports, state under ``workdir``."""
+
+    def __init__(self, workdir: Path, index_dir: Path, model: Path | None = None) -> None:
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        action_port, rasa_port = free_port(), free_port()
+        endpoints = write_endpoints(workdir / "endpoints.yml", action_port, workdir / "tracker.db")
+        env = service_env(SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_DATA_DIR=str(self.data_dir))
+        self.url = f"http://127.0.0.1:{rasa_port}"
+        self.actions = Process(
+            "actions",
+            action_server_command(action_port),
+            env,
+            lambda: http_ok(f"http://127.0.0.1:{action_port}/health"),
+            workdir / "actions.log",
+        )
+        self.rasa = Process(
+            "rasa",
+            rasa_command(rasa_port, model or rasa_model(), endpoints),
+            env,
+            lambda: http_ok(f"{self.url}/webhooks/rest/"),
+            workdir / "rasa.log",
+        )
+
+    def start(self) -> None:
+        """Start both (Rasa does not need the action server to load) and wait for both."""
+        self.actions.start()
+        self.rasa.start()
+
+    def stop(self) -> None:
+        self.rasa.stop()
+        self.actions.stop()
+
+    def say(self, sender: str, message: str, timeout: float = 120.0) -> list[dict[str, Any]]:
+        """POST to the REST channel; Rasa's replies."""
+        request = urllib.request.Request(
+            f"{self.url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": message}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            replies: list[dict[str, Any]] = json.loads(response.read())
+            return replies
+
+
+def bot_process(
+    workdir: Path, token: str, base_url: str, rasa_url: str, **settings: str
+) -> Process:
+    """``python -m bot`` against the Bot API at ``base_url``; ready once connected."""
+    ready = workdir / "bot.ready"
+    env = dict(
+        os.environ,
+        TELEGRAM_BOT_TOKEN=token,
+        SAMVAD_TELEGRAM_BASE_URL=base_url,
+        SAMVAD_RASA_URL=rasa_url,
+        SAMVAD_READY_FILE=str(ready),
+        SAMVAD_DATA_DIR=str(workdir / "bot-data"),
+        **settings,
+    )
+    return Process("bot", [sys.executable, "-m", "bot"], env, ready.exists, workdir / "bot.log")

@@ -1,0 +1,337 @@
+"""End to end: the real bot (``python -m bot``, long polling) against a Telegram Bot API emulator
+on loopback, with the real Rasa server and action server (engine, model, index).
+
+The emulator (``tests/emulator``) stands in for Telegram: the test plays the citizen there and
+reads what the bot sent. The index is built from ``knowledge/`` plus one fictional article
+written here whose answer is longer than Telegram's 4,096 characters. Needs the trained Rasa
+model (``scripts/rasa_train.py`` trains it if it is out of date) and the embedding model.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.supervisor import ROOT
+from tests.emulator import BotApiEmulator, SentMessage
+from tests.servers import Process, RasaStack, bot_process, build_index, free_port
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "7700123456:AAE-samvad-e2e-test-token-Q1w2E3r4T5y6U7i8"
+FLOOD_LIMIT = 8
+LONG_ARTICLE_ID = "masunda-heritage-walk-route"
+LONG_ARTICLE_URL = "https://example.org/thane/heritage-walk"
+LONG_QUESTION = "What is the route of the Masunda Lake heritage walk in Thane?"
+JAPAN_TITLE = {
+    "mr": "जपानच्या मिनिस्ट्री ऑफ लँड",
+    "en": "Japan's Ministry of Land, Infrastructure and Transport",
+}
+CHOSEN = {"mr": "ठीक आहे, आता मी मराठीत", "en": "OK, I will answer in English"}
+ABSTAINED = {"mr": "माफ करा, या प्रश्नाचे उत्तर देणारा लेख", "en": "Sorry, I don't have an article"}
+TEXT_ONLY = {"mr": "माफ करा, मी सध्या फक्त लिहिलेले संदेश", "en": "Sorry, I can only read text"}
+UNAVAILABLE = {"mr": "माफ करा, आत्ता उत्तर देणारी सेवा उपलब्ध नाही", "en": "Sorry, the answering"}
+SOURCE_LABEL = {"mr": "स्रोत:", "en": "Source:"}
+DATE = {"mr": "२९ नोव्हेंबर २०२६", "en": "29 November 2026"}
+MORE = "/more"
+HELPFUL = '/feedback{"helpful":true}'
+
+
+def long_article() -> str:
+    """A fictional English article whose only sentence is about 5,000 characters long."""
+    places = ["temple", "well", "school", "market", "ghat", "library", "garden", "gate"]
+    stops = [
+        f"the old {places[i % len(places)]} of lane {i + 1} near the heritage marker {i + 1}"
+        for i in range(90)
+    ]
+    sentence = (
+        "The Masunda Lake heritage walk route in Thane starts at the lake's eastern steps and "
+        "passes, in this order, " + ", ".join(stops) + " before it ends at the Masunda Lake "
+        "heritage walk office."
+    )
+    return (
+        f"---\nid: {LONG_ARTICLE_ID}\nlang: en\n"
+        "title: Masunda Lake heritage walk route in Thane\n"
+        f"date: 2026-11-29\nsource: {LONG_ARTICLE_URL}\ntags: [heritage, walk]\n---\n"
+        f"{sentence}\n"
+    )
+
+
+@dataclass
+class Running:
+    """Everything the tests talk to."""
+
+    emulator: BotApiEmulator
+    stack: RasaStack
+    bot: Process
+    workdir: Path
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    knowledge = tmp_path_factory.mktemp("knowledge")
+    for article in (ROOT / "knowledge").glob("*.md"):
+        if article.name.lower() != "readme.md":
+            shutil.copy(article, knowledge / article.name)
+    (knowledge / f"{LONG_ARTICLE_ID}.en.md").write_text(long_article(), encoding="utf-8")
+    return build_index(knowledge, tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory, index_dir: Path) -> Iterator[Running]:
+    workdir = tmp_path_factory.mktemp("bot-e2e")
+    stack = RasaStack(workdir, index_dir)
+    emulator = BotApiEmulator(TOKEN).start()
+    bot = bot_process(
+        workdir, TOKEN, emulator.base_url, stack.url,
+        SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_FLOOD_MESSAGES=str(FLOOD_LIMIT),
+        SAMVAD_FLOOD_SECONDS="60", SAMVAD_RASA_TIMEOUT="60", SAMVAD_LOG_LEVEL="DEBUG",
+    )  # fmt: skip
+    try:
+        stack.start()
+        bot.start(timeout=60)
+        yield Running(emulator, stack, bot, workdir)
+    finally:
+        bot.stop()
+        stack.stop()
+        emulator.stop()
+
+
+class Citizen:
+    """One private chat with the bot, seen from the citizen's side."""
+
+    def __init__(self, emulator: BotApiEmulator, chat_id: int) -> None:
+        self.emulator, self.chat_id = emulator, chat_id
+        self.seen = len(emulator.messages(chat_id))
+
+    def _wait(self, count: int, timeout: float) -> list[SentMessage]:
+        found = self.emulator.wait_for_messages(self.chat_id, count, self.seen, timeout)
+        self.seen += len(found)
+        return found
+
+    def says(self, text: str, replies: int = 1, timeout: float = 90.0) -> list[SentMessage]:
+        self.emulator.send_text(self.chat_id, text)
+        return self._wait(replies, timeout)
+
+    def command(self, command: str, replies: int = 1) -> list[SentMessage]:
+        self.emulator.send_command(self.chat_id, command)
+        return self._wait(replies, 30.0)
+
+    def presses(
+        self, message: SentMessage, data: str, replies: int = 1, timeout: float = 90.0
+    ) -> list[SentMessage]:
+        self.emulator.press_button(message, data)
+        return self._wait(replies, timeout)
+
+    def sends_sticker(self) -> list[SentMessage]:
+        self.emulator.send_sticker(self.chat_id)
+        return self._wait(1, 30.0)
+
+    def sends_voice(self) -> list[SentMessage]:
+        self.emulator.send_voice(self.chat_id)
+        return self._wait(1, 30.0)
+
+    def chooses(self, language: str) -> SentMessage:
+        welcome = self.command("/start")[0]
+        (reply,) = self.presses(welcome, f'/choose_language{{"language":"{language}"}}')
+        return reply
+
+    def no_more_messages(self, wait: float = 2.0) -> bool:
+        time.sleep(wait)
+        return len(self.emulator.messages(self.chat_id)) == self.seen
+
+
+_chat_ids = iter(range(1001, 2000))
+
+
+@pytest.fixture
+def citizen(running: Running) -> Citizen:
+    return Citizen(running.emulator, next(_chat_ids))
+
+
+def test_bot_connected_and_set_its_commands_in_both_languages(running: Running) -> None:
+    assert running.emulator.calls["getMe"] >= 1
+    assert {c["command"] for c in running.emulator.commands[""]} == {
+        "start", "topics", "lang", "help",
+    }  # fmt: skip
+    assert "mr" in running.emulator.commands
+
+
+def test_start_welcomes_in_both_languages_with_language_buttons(citizen: Citizen) -> None:
+    (welcome,) = citizen.command("/start")
+    assert "नमस्कार! मी संवाद" in welcome.text
+    assert "Hello! I am Samvad" in welcome.text
+    assert welcome.callback_data == [
+        '/choose_language{"language":"mr"}',
+        '/choose_language{"language":"en"}',
+    ]
+
+
+@pytest.mark.parametrize("language", ["mr", "en"])
+def test_language_choice_is_confirmed_and_the_buttons_go_away(
+    running: Running, citizen: Citizen, language: str
+) -> None:
+    welcome = citizen.command("/start")[0]
+    (reply,) = citizen.presses(welcome, f'/choose_language{{"language":"{language}"}}')
+    assert reply.text.startswith(CHOSEN[language])
+    assert running.emulator.answered_callbacks  # the button's spinner was stopped
+    edited = next(m for m in running.emulator.messages(citizen.chat_id) if m is welcome)
+    assert edited.reply_markup is None
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("जपानच्या मंत्रालयासोबत ठाणे महापालिकेने कोणत्या क्षेत्रात सहकार्य करार केला?", "mr"),
+        ("What did Thane Municipal Corporation agree with the Japanese ministry?", "en"),
+        ("japan chya mantralaya barobar thane mahapalikecha karar kashasathi aahe?", "mr"),
+    ],
+    ids=["marathi", "english", "romanized"],
+)
+def test_question_is_answered_with_its_source_after_typing(
+    running: Running, citizen: Citizen, question: str, language: str
+) -> None:
+    asked_at = time.time()
+    (answer,) = citizen.says(question)
+    assert JAPAN_TITLE[language] in answer.text
+    assert f"📄 {SOURCE_LABEL[language]}" in answer.text
+    assert DATE[language] in answer.text
+    assert "<b>" in answer.raw and answer.parse_mode == "HTML"
+    assert HELPFUL in answer.callback_data
+    typing = [t for c, a, t in running.emulator.chat_actions if c == citizen.chat_id]
+    assert typing and asked_at <= typing[0] <= answer.sent_at
+
+
+def test_more_continues_the_article_and_feedback_is_stored(
+    running: Running, citizen: Citizen
+) -> None:
+    citizen.chooses("en")
+    (answer,) = citizen.says("Who attended the agreement ceremony in Japan?")
+    (more,) = citizen.presses(answer, MORE)
+    assert more.text != answer.text and "Source:" in more.text
+    assert MORE not in running.emulator.messages(citizen.chat_id)[-2].callback_data
+    before = _feedback_count(running)
+    (thanks,) = citizen.presses(more, HELPFUL)
+    assert thanks.text.startswith("Thank you for the feedback")
+    assert _feedback_count(running) == before + 1
+    assert not any(d.startswith("/feedback") for d in more.callback_data)  # no second vote
+
+
+def _feedback_count(running: Running) -> int:
+    with sqlite3.connect(running.stack.data_dir / "samvad.db") as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM feedback").fetchone()
+    return int(count)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("नवीन नळ जोडणीसाठी अर्ज कसा करायचा?", "mr"), ("How do I get a new water connection?", "en")],
+    ids=["marathi", "english"],
+)
+def test_question_without_an_article_is_not_answered(
+    citizen: Citizen, question: str, language: str
+) -> None:
+    citizen.chooses(language)
+    (reply,) = citizen.says(question)
+    assert reply.text.startswith(ABSTAINED[language])
+    assert reply.buttons == []
+
+
+def test_long_answer_is_split_with_nothing_lost(citizen: Citizen) -> None:
+    citizen.chooses("en")
+    citizen.emulator.send_text(citizen.chat_id, LONG_QUESTION)
+    parts = citizen._wait(2, 90.0)
+    assert citizen.no_more_messages()
+    assert all(len(p.text) <= 4096 for p in parts)
+    assert parts[0].buttons == [] and HELPFUL in parts[-1].callback_data
+    joined = " ".join(p.text for p in parts)
+    assert "heritage marker 1," in joined and "heritage marker 90 before" in joined
+    assert "heritage walk office." in joined
+    assert parts[0].text.endswith(",")  # cut after a clause, not inside a word
+    assert LONG_ARTICLE_URL in parts[-1].links
+
+
+@pytest.mark.parametrize("language", ["mr", "en"])
+@pytest.mark.parametrize("kind", ["sticker", "voice"])
+def test_non_text_gets_text_only_please(citizen: Citizen, language: str, kind: str) -> None:
+    citizen.chooses(language)
+    (reply,) = citizen.sends_sticker() if kind == "sticker" else citizen.sends_voice()
+    assert reply.text.startswith(TEXT_ONLY[language])
+
+
+def test_topics_lists_titles_in_the_chosen_language(citizen: Citizen) -> None:
+    citizen.chooses("mr")
+    (topics,) = citizen.command("/topics")
+    assert JAPAN_TITLE["mr"] in topics.text
+    assert "Masunda Lake heritage walk" in topics.text  # only in English: shown in English
+
+
+def test_flood_limit_sends_one_polite_notice(citizen: Citizen) -> None:
+    for _ in range(FLOOD_LIMIT + 4):
+        citizen.emulator.send_text(citizen.chat_id, "hello")
+    replies = citizen._wait(FLOOD_LIMIT + 1, 60.0)
+    assert citizen.no_more_messages()
+    notices = [r for r in replies if "very quickly" in r.text]
+    assert len(notices) == 1
+
+
+def test_token_never_reaches_the_log(running: Running) -> None:
+    log = (running.workdir / "bot.log").read_text(encoding="utf-8")
+    assert "getUpdates" in log or "connected to Telegram" in log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("mr", "ठाणे महापालिकेने जपानसोबत कोणता करार केला?"),
+        ("en", "What did Thane Municipal Corporation agree with Japan?"),
+    ],
+)
+def test_rasa_outage_gets_an_apology_and_the_bot_recovers(
+    running: Running, language: str, question: str
+) -> None:
+    """Runs last in the module: stops Rasa, asks, starts Rasa again, asks again."""
+    citizen = Citizen(running.emulator, next(_chat_ids))
+    citizen.chooses(language)
+    running.stack.rasa.stop()
+    try:
+        (apology,) = citizen.says(question)
+        assert apology.text.startswith(UNAVAILABLE[language])
+        assert running.bot.running
+    finally:
+        running.stack.rasa.start()
+    (answer,) = citizen.says(question)
+    assert JAPAN_TITLE[language] in answer.text
+
+
+def test_one_command_runs_the_local_chat_and_stops_everything(
+    tmp_path: Path, index_dir: Path
+) -> None:
+    """``python -m bot.supervisor`` without a token: a chat in the terminal, then a clean stop."""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    endpoints = tmp_path / "endpoints.yml"
+    from bot.supervisor import write_endpoints
+
+    action_port, rasa_port = free_port(), free_port()
+    write_endpoints(endpoints, action_port, tmp_path / "tracker.db")
+    env.update(SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.supervisor", "--actions-port", str(action_port),
+         "--rasa-port", str(rasa_port), "--endpoints", str(endpoints),
+         "--log-dir", str(tmp_path / "log"), "--no-train"],
+        input="2\nhello\n/quit\n", capture_output=True, text=True, env=env, cwd=ROOT,
+        timeout=400, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert CHOSEN["en"] in result.stdout
+    assert "Hello! I am Samvad, the Thane Municipal Corporation helper. Ask me" in result.stdout
+    assert "rasa stopped" in result.stdout and "actions stopped" in result.stdout

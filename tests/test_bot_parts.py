@@ -1,0 +1,99 @@
+"""The bot's small parts: flood limit, secret redaction in logs, settings, the chat-id hash."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import BotConfig, ConfigError
+from bot.flood import FloodLimiter
+from bot.logs import REDACTED, RedactingFilter
+from bot.rasa_client import load_salt, sender_id
+from bot.texts import say
+
+TOKEN = "7700123456:AAE-samvad-unit-test-token-Q1w2E3r4T5y6U7i8"
+
+
+def test_flood_limit_is_per_user_and_slides() -> None:
+    limiter = FloodLimiter(max_messages=3, window=10.0)
+    assert [limiter.allow(1, now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
+    assert limiter.allow(2, now=3)  # another user is not affected
+    assert limiter.allow(1, now=10.5)  # the first message left the window
+
+
+def test_flood_notice_once_per_window() -> None:
+    limiter = FloodLimiter(max_messages=1, window=10.0)
+    assert [limiter.should_warn(1, now=t) for t in (0, 5, 11)] == [True, False, True]
+
+
+def _record(message: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord("httpx", logging.INFO, __file__, 1, message, args, None)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        _record("HTTP Request: POST https://api.telegram.org/bot%s/getUpdates", TOKEN),
+        _record(f"url=https://api.telegram.org/bot{TOKEN}/sendMessage"),
+    ],
+)
+def test_token_is_redacted_from_messages(record: logging.LogRecord) -> None:
+    RedactingFilter([TOKEN]).filter(record)
+    assert TOKEN not in record.getMessage() and REDACTED in record.getMessage()
+
+
+def test_token_shaped_strings_are_redacted_even_when_not_configured() -> None:
+    record = _record("failed: bot%s", TOKEN)
+    RedactingFilter().filter(record)
+    assert TOKEN not in record.getMessage()
+
+
+def test_token_is_redacted_from_tracebacks() -> None:
+    try:
+        raise RuntimeError(f"connect failed for /bot{TOKEN}/getMe")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, None)
+        record.exc_info = sys.exc_info()
+    RedactingFilter([TOKEN]).filter(record)
+    assert record.exc_text is not None and TOKEN not in record.exc_text
+
+
+def test_sender_is_a_stable_salted_hash(tmp_path: Path) -> None:
+    salt = load_salt(tmp_path)
+    assert load_salt(tmp_path) == salt  # kept across restarts
+    assert (tmp_path / ".sender_salt").stat().st_mode & 0o777 == 0o600
+    first = sender_id(12345, salt)
+    assert first == sender_id(12345, salt) and first != sender_id(12346, salt)
+    assert "12345" not in first and first.startswith("tg-")
+    assert sender_id(12345, b"other salt") != first
+
+
+def test_settings_from_environment_and_the_token_is_not_in_repr(tmp_path: Path) -> None:
+    config = BotConfig.from_env(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "SAMVAD_RASA_URL": "http://127.0.0.1:6000/",
+         "SAMVAD_FLOOD_MESSAGES": "5", "SAMVAD_DATA_DIR": str(tmp_path)}
+    )  # fmt: skip
+    assert config.token == TOKEN and config.rasa_url == "http://127.0.0.1:6000"
+    assert config.flood_messages == 5 and not config.webhook
+    assert TOKEN not in repr(config)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"SAMVAD_WEBHOOK_URL": "https://x.example/hook"}, {"SAMVAD_RASA_TIMEOUT": "soon"}],
+)
+def test_unusable_settings_are_refused(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        BotConfig.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("language", "start"), [("mr", "माफ करा"), ("en", "Sorry"), (None, "माफ करा")]
+)
+def test_messages_in_the_language_or_both(language: str | None, start: str) -> None:
+    text = say("error", language)  # type: ignore[arg-type]
+    assert text.startswith(start)
+    assert ("Sorry" in text and "माफ" in text) == (language is None)
