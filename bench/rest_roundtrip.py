@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +23,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions.engine.settings import Settings  # noqa: E402
+from tests.servers import RasaStack  # noqa: E402
+
 QUESTIONS = [
     "ठाणे महानगरपालिकेने जपानसोबत कोणता करार केला?",
     "Which Japanese ministry signed the agreement with Thane Municipal Corporation?",
@@ -34,28 +36,6 @@ QUESTIONS = [
     "Who attended the signing ceremony?",
 ]
 SMALL_TALK = ["नमस्कार", "hello", "धन्यवाद", "thank you"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def post(url: str, sender: str, message: str) -> tuple[float, list[dict[str, Any]]]:
@@ -113,56 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         measure(args.url.rstrip("/"), args.rounds)
         return 0
-    model = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "rasa_train.py")],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()[-1]
-    action_port, rasa_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="samvad-bench-") as tmp:
-        endpoints = Path(tmp) / "endpoints.yml"
-        endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {Path(tmp) / 'tracker.db'}\n",
-            encoding="utf-8",
-        )
-        env = dict(
-            os.environ,
-            SANIC_HOST="127.0.0.1",
-            RASA_TELEMETRY_ENABLED="false",
-            SAMVAD_DATA_DIR=str(Path(tmp) / "data"),
-        )
-        commands = [
-            [
-                str(ROOT / ".venv" / "bin" / "python"), "-m", "rasa_sdk",
-                "--actions", "actions", "-p", str(action_port),
-            ],
-            [
-                str(ROOT / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api",
-                "-i", "127.0.0.1", "-p", str(rasa_port), "--model", model,
-                "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-            ],
-        ]  # fmt: skip
-        health = [f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/status"]
-        processes: list[subprocess.Popen[bytes]] = []
-        with (Path(tmp) / "servers.log").open("wb") as log:
-            try:
-                for command, url in zip(commands, health, strict=True):
-                    processes.append(
-                        subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-                    )
-                    wait_for(url, processes[-1])
-                print(f"servers up (model {Path(model).name}); timing {args.rounds} rounds")
-                measure(f"http://127.0.0.1:{rasa_port}", args.rounds)
-            finally:
-                for process in reversed(processes):
-                    process.terminate()
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+        settings = Settings.from_env()
+        stack = RasaStack(Path(tmp), settings.index_dir)
+        stack.start()
+        try:
+            print(f"servers up; timing {args.rounds} rounds")
+            measure(stack.url, args.rounds)
+        finally:
+            stack.stop()
     return 0
 
 
