@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -17,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import handlers, staff
 from bot.config import BotConfig
 from bot.flood import FloodLimiter
 from bot.rasa_client import RasaClient, load_salt
@@ -55,11 +57,21 @@ async def _post_init(application: SamvadApplication) -> None:
     rasa: RasaClient = application.bot_data["services"].rasa
     if not await rasa.healthy():
         logger.warning("Rasa at %s is not answering yet; replies will apologise", rasa.base_url)
+    if config.staff_ids:
+        logger.info("%d staff member(s) configured", len(config.staff_ids))
+        application.bot_data["validation_task"] = asyncio.create_task(
+            staff.watch_validation(application, config)
+        )
     if config.ready_file is not None:
         config.ready_file.write_text("ready\n", encoding="utf-8")
 
 
 async def _post_shutdown(application: SamvadApplication) -> None:
+    task = application.bot_data.get("validation_task")
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await application.bot_data["services"].rasa.aclose()
 
 
@@ -101,6 +113,9 @@ def add_handlers(application: SamvadApplication) -> None:
     application.add_handler(CommandHandler("lang", handlers.on_lang))
     application.add_handler(CommandHandler("topics", handlers.on_topics))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
+    config = application.bot_data.get("config")
+    if isinstance(config, BotConfig) and config.staff_ids:
+        staff.add_staff_handlers(application, config.staff_ids)
     only_new = filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(only_new & filters.COMMAND, handlers.on_unknown_command))
     application.add_handler(MessageHandler(only_new & filters.TEXT, handlers.on_text))

@@ -14,6 +14,10 @@
 - ``SAMVAD_SENDER_SALT``: salt of the chat-id hash sent to Rasa (default: a random salt kept
   in ``SAMVAD_DATA_DIR``).
 - ``SAMVAD_LOG_LEVEL`` (INFO); ``SAMVAD_READY_FILE``: written once connected (supervisor).
+- ``SAMVAD_STAFF_IDS``: comma-separated Telegram user ids of staff (``/stats``, ``/unanswered``,
+  ``/reload``, ``/check``, adding articles); empty = nobody.
+- ``SAMVAD_STAFF_CHECK_SECONDS`` (5): how often the bot looks for knowledge files that fail
+  validation, to tell staff.
 """
 
 from __future__ import annotations
@@ -45,6 +49,19 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def staff_ids(raw: str) -> frozenset[int]:
+    """The staff user ids in ``SAMVAD_STAFF_IDS`` ("123, 456")."""
+    ids = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"SAMVAD_STAFF_IDS must be Telegram user ids (numbers), not {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
 @dataclass(frozen=True)
 class BotConfig:
     """What the bot needs to run; :meth:`from_env` reads it from the environment."""
@@ -65,6 +82,9 @@ class BotConfig:
     index_dir: Path = Path("var/index")
     log_level: str = "INFO"
     ready_file: Path | None = None
+    knowledge_dir: Path = Path("knowledge")
+    staff_ids: frozenset[int] = frozenset()
+    staff_check_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BotConfig:
@@ -96,6 +116,9 @@ class BotConfig:
             index_dir=engine.index_dir,
             log_level=(text("SAMVAD_LOG_LEVEL") or "INFO").upper(),
             ready_file=Path(ready) if ready else None,
+            knowledge_dir=engine.knowledge_dir,
+            staff_ids=staff_ids(env.get("SAMVAD_STAFF_IDS", "")),
+            staff_check_seconds=_number(env, "SAMVAD_STAFF_CHECK_SECONDS", 5.0),
         )
 
     @property

@@ -4,12 +4,13 @@
                                                        # else a local chat in this terminal
 
 It trains the Rasa model and builds the index first if they are missing or out of date, starts
-the action server and Rasa side by side (each in its own process group, logs in
-``var/log/<name>.log``), waits until each answers its health check, then starts the bot (its
-readiness: connected to Telegram) or opens the local chat. With Telegram, every line the three
-write is also shown here, prefixed with its name. Ctrl-C (or SIGTERM) stops the bot, then Rasa,
-then the action server — each gets SIGTERM and 20 s before SIGKILL. If any of them exits on its
-own, the others are stopped too and the exit status is 1.
+the action server, Rasa and the knowledge watcher (``samvad watch``: an edited article goes
+live without a restart; healthy once it printed "Watching") side by side, each in its own
+process group with its log in ``var/log/<name>.log``, waits until each answers its health
+check, then starts the bot (its readiness: connected to Telegram) or opens the local chat. With
+Telegram, every line they write is also shown here, prefixed with its name. Ctrl-C (or SIGTERM)
+stops the bot, then the watcher, Rasa and the action server — each gets SIGTERM and 20 s before
+SIGKILL. If any of them exits on its own, the others are stopped too and the exit status is 1.
 
 Options: ``--actions-port`` (5055), ``--rasa-port`` (5005), ``--endpoints FILE`` (default: a copy
 of ``endpoints.yml`` pointing at the chosen action port), ``--log-dir``, ``--local`` (local chat
@@ -44,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = Path(sys.executable)
 RASA_BIN = Path(os.environ.get("SAMVAD_RASA_BIN") or ROOT / ".venv-rasa" / "bin" / "rasa")
 STOP_GRACE = 20.0
-START_TIMEOUTS = {"actions": 180.0, "rasa": 300.0, "bot": 90.0}
+START_TIMEOUTS = {"actions": 180.0, "rasa": 300.0, "bot": 90.0, "watcher": 180.0}
+WATCHER_READY = "Watching"
 
 
 class StartupError(RuntimeError):
@@ -62,6 +64,11 @@ def rasa_command(port: int, model: Path, endpoints: Path) -> list[str]:
         str(RASA_BIN), "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model),
         "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
     ]  # fmt: skip
+
+
+def watcher_command() -> list[str]:
+    """``samvad watch``: re-index by itself when a file in ``knowledge/`` changes."""
+    return [str(APP_PYTHON), "-m", "actions.engine.cli", "watch"]
 
 
 def service_env(**extra: str) -> dict[str, str]:
@@ -132,6 +139,21 @@ def file_check(path: Path) -> Callable[[], Awaitable[bool]]:
 
     async def check() -> bool:
         return path.exists()
+
+    return check
+
+
+def log_check(path: Path, marker: str) -> Callable[[], Awaitable[bool]]:
+    """A health check: ``marker`` was written to ``path`` after this check was made."""
+    start = path.stat().st_size if path.exists() else 0
+
+    async def check() -> bool:
+        try:
+            with path.open("rb") as log:
+                log.seek(start)
+                return marker.encode() in log.read()
+        except OSError:
+            return False
 
     return check
 
@@ -275,6 +297,7 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
                     log_dir / "actions.log", echo),
             Service("rasa", rasa_command(args.rasa_port, model, endpoints), service_env(),
                     http_check(f"{rasa_url}/webhooks/rest/"), log_dir / "rasa.log", echo),
+            watcher_service(log_dir, echo),
         )  # fmt: skip
         if local:
             status = await _local(supervisor, config, rasa_url, log_dir)
@@ -286,6 +309,14 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         await supervisor.stop_all()
     return status
+
+
+def watcher_service(log_dir: Path, echo: TextIO | None) -> Service:
+    """The knowledge watcher; healthy once it printed "Watching" (after its first index)."""
+    log = log_dir / "watcher.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return Service("watcher", watcher_command(), service_env(PYTHONUNBUFFERED="1"),
+                   log_check(log, WATCHER_READY), log, echo)  # fmt: skip
 
 
 async def _race(supervisor: Supervisor, main: Awaitable[int] | None = None) -> int:

@@ -7,6 +7,8 @@ returns dates in milliseconds (PTB: ``year 58880 is out of range``), and ``sendC
 and ``timeout`` (no long polling). This emulator speaks the parts of the Bot API Samvad uses,
 with Telegram's checks that matter for it:
 
+- ``getFile`` and the file download URL (``/file/bot<token>/<file_path>``) for documents a
+  user sent with :meth:`BotApiEmulator.send_document`;
 - ``getMe``, ``getUpdates`` (``offset`` confirms, ``timeout`` long-polls, ``limit``),
   ``sendMessage``, ``sendChatAction``, ``answerCallbackQuery``, ``editMessageReplyMarkup``,
   ``editMessageText``, ``setMyCommands``/``getMyCommands``/``deleteMyCommands``,
@@ -17,9 +19,9 @@ with Telegram's checks that matter for it:
 - inline buttons: ``callback_data`` 1-64 bytes, or a ``url``; a non-empty text.
 
 The user side (what a citizen does) is called directly from the test: :meth:`send_text`,
-:meth:`send_command`, :meth:`send_sticker`, :meth:`press_button`, and the bot's messages are
-read with :meth:`wait_for_messages`. Requests are served by a thread pool (stdlib
-``ThreadingHTTPServer``), so it can be driven from synchronous test code.
+:meth:`send_command`, :meth:`send_sticker`, :meth:`send_document`, :meth:`press_button`, and
+the bot's messages are read with :meth:`wait_for_messages`. Requests are served by a thread
+pool (stdlib ``ThreadingHTTPServer``), so it can be driven from synchronous test code.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 ALLOWED_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
@@ -186,6 +188,7 @@ class BotApiEmulator:
         self.calls: dict[str, int] = defaultdict(int)
         self.errors: list[tuple[str, str]] = []
         self.webhook_url = ""
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -277,6 +280,31 @@ class BotApiEmulator:
         """The citizen sends a voice note."""
         voice = {"file_id": "AwACAgIvoice", "file_unique_id": "AgADvoice", "duration": 3}
         return self._user_message(chat_id, {"voice": voice})
+
+    def send_document(
+        self,
+        chat_id: int,
+        file_name: str,
+        content: bytes,
+        caption: str | None = None,
+        mime_type: str = "text/markdown",
+    ) -> int:
+        """The user sends a file (the bot can fetch it with ``getFile`` + download)."""
+        with self._lock:
+            number = len(self.files) + 1
+        file_id = f"BQACAgIdoc{number}"
+        self.files[file_id] = (f"documents/file_{number}", content)
+        document = {
+            "file_id": file_id, "file_unique_id": f"AgADdoc{number}",
+            "file_name": file_name, "mime_type": mime_type, "file_size": len(content),
+        }  # fmt: skip
+        extra: dict[str, Any] = {"document": document}
+        if caption is not None:
+            extra["caption"] = caption
+            if caption.startswith("/"):
+                length = len(caption.split()[0])
+                extra["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self._user_message(chat_id, extra)
 
     def press_button(self, message: SentMessage, callback_data: str) -> str:
         """The citizen presses the button with ``callback_data`` on a bot message."""
@@ -420,6 +448,21 @@ class BotApiEmulator:
             self._lock.notify_all()
             return message.as_api(self.bot_user)
 
+    def _api_getfile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, content = self.files[file_id]
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(content),
+                "file_path": path}  # fmt: skip
+
+    def file_content(self, file_path: str) -> bytes:
+        """The bytes behind a ``file_path`` from ``getFile``; raises :class:`ApiError` (404)."""
+        for path, content in self.files.values():
+            if path == file_path:
+                return content
+        raise ApiError(404, "Not Found")
+
     def _api_sendchataction(self, params: dict[str, Any]) -> Any:
         chat_id = self._chat_id(params)
         action = str(params.get("action"))
@@ -507,9 +550,27 @@ class BotApiEmulator:
                 except (BrokenPipeError, ConnectionResetError):
                     return  # the bot went away during a long poll
 
+            def _download(self, parts: list[str]) -> None:
+                try:
+                    if len(parts) < 3 or parts[1][3:] != emulator.token:
+                        raise ApiError(401, "Unauthorized")
+                    content = emulator.file_content("/".join(parts[2:]))
+                except ApiError as exc:
+                    self._reply(exc.code, {"ok": False, "error_code": exc.code,
+                                           "description": exc.description})  # fmt: skip
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
             def _serve(self) -> None:
                 path = urlsplit(self.path).path
                 parts = path.strip("/").split("/")
+                if parts[0] == "file":  # PTB percent-encodes the path (the token's ":")
+                    self._download(unquote(path).strip("/").split("/"))
+                    return
                 try:
                     if len(parts) != 2 or not parts[0].startswith("bot"):
                         raise ApiError(404, "Not Found")

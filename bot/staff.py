@@ -1,0 +1,439 @@
+"""Staff on Telegram: statistics, unanswered questions, re-index, validation, adding articles.
+
+Only the Telegram user ids in ``SAMVAD_STAFF_IDS`` reach these handlers: they are registered
+with a user filter, so for anyone else ``/stats`` is an unknown command and a ``.md`` file is a
+non-text message — exactly what a citizen sending the same gets, with no hint that staff
+commands exist.
+
+- ``/stats``: questions in the last 24 hours and 7 days, by language, answered vs "don't know",
+  👍/👎; ``/unanswered``: the last 7 days' unanswered questions, most frequent first;
+- ``/reload``: re-index now (``samvad index`` in a child process, so the bot never loads the
+  embedding model) and reply with the index report; ``/check``: the validation report;
+- a ``.md`` document (caption ``/replace`` to overwrite), or ``/add`` / ``/replace`` followed by
+  the article text: validated with :func:`~actions.engine.articles.parse_article`, saved
+  atomically as ``knowledge/<id>.<lang>.md`` (the name comes from the article, never from the
+  sender's file name), indexed, and confirmed with its title and language — or rejected with
+  ``file:line: reason`` and nothing saved.
+
+Every add, replace and reload is recorded in the ``audit`` table (:mod:`actions.engine.audit`).
+
+Validation problems: the bot polls ``knowledge/`` itself (:func:`watch_validation`, a cheap
+stat of the files every few seconds; on a change it runs the same validation the watcher and
+the indexer use) and messages staff about each new problem. It needs nothing from the watcher
+process, so it keeps working whichever process re-indexes and when either restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from actions.engine.articles import (
+    ID_PATTERN,
+    LANGUAGES,
+    Article,
+    ArticleFormatError,
+    article_files,
+    load_knowledge,
+    parse_article,
+)
+from actions.engine.audit import AuditLog
+from actions.engine.question_log import QuestionLog, Stats
+from bot.config import BotConfig
+from bot.handlers import Context, send_text, services, typing
+
+logger = logging.getLogger(__name__)
+
+MAX_ARTICLE_BYTES = 256 * 1024
+INDEX_TIMEOUT = 600.0
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+COMMAND_PREFIX = re.compile(r"^/[A-Za-z_]+(@\w+)?")
+
+TEXTS: dict[str, str] = {
+    "stats_header": "📊 प्रश्न / Questions",
+    "day": "गेले २४ तास / Last 24 hours",
+    "week": "गेले ७ दिवस / Last 7 days",
+    "no_unanswered": "गेल्या ७ दिवसांत सर्व प्रश्नांना उत्तर मिळाले. / "
+    "No unanswered questions in the last 7 days.",
+    "unanswered_header": "❓ उत्तर न मिळालेले प्रश्न (७ दिवस, सर्वाधिक विचारलेले आधी) / "
+    "Unanswered questions (7 days, most frequent first):",
+    "reloaded": "🔄 अनुक्रमणिका अद्ययावत केली / Index updated:",
+    "reload_failed": "⚠️ अनुक्रमणिका अद्ययावत झाली नाही / Re-indexing failed:",
+    "check_ok": "✅ सर्व लेख बरोबर आहेत / All articles are fine",
+    "check_problems": "⚠️ काही फायलींमध्ये चुका आहेत / Some files have problems",
+    "saved": "✅ लेख जतन केला / Article saved",
+    "replaced": "✅ लेख बदलला / Article replaced",
+    "unchanged": "📄 हा लेख आधीच असाच आहे; काहीही बदलले नाही. / "
+    "This article is already exactly so; nothing changed.",
+    "rejected": "❌ लेख नाकारला, काहीही जतन केले नाही / Article rejected, nothing saved:",
+    "exists": "⛔ या id आणि भाषेचा लेख आधीच आहे; बदलण्यासाठी /replace वापरा. / "
+    "An article with this id and language already exists; use /replace to overwrite it.",
+    "add_usage": "/add नंतर पुढच्या ओळीपासून लेख (--- ने सुरू होणारा) पाठवा, किंवा .md फाइल "
+    "पाठवा. / Send /add followed by the article (starting with ---) on the next lines, or "
+    "send a .md file.",
+    "invalid_file": "⚠️ ज्ञान फाइल तपासणीत चूक; आधीची चांगली आवृत्ती (असल्यास) चालू राहील. / "
+    "A knowledge file failed validation; its last good version (if any) stays in service:",
+}
+
+
+# --- saving an article ------------------------------------------------------------------------
+
+
+class ArticleRejected(ValueError):
+    """The article was not saved: ``errors`` say why (``file:line: reason``)."""
+
+    def __init__(self, errors: list[str], exists: str | None = None) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+        self.exists = exists  # the existing file that /replace would overwrite
+
+
+@dataclass(frozen=True)
+class SavedArticle:
+    """An article written into the knowledge folder."""
+
+    article: Article
+    path: Path  # relative to the knowledge folder
+    replaced: bool
+    unchanged: bool = False
+
+
+def display_name(name: str | None) -> str:
+    """A sender's file name, for messages only (never used as a path)."""
+    base = (name or "article.md").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:64] or "article.md"
+
+
+def safe_file_name(article: Article) -> str:
+    """``<id>.<lang>.md`` — both parts already validated; checked again, never a path."""
+    if not ID_PATTERN.match(article.id) or article.lang not in LANGUAGES:
+        raise ArticleRejected([f"{article.path}:1: unusable id or lang"])
+    name = f"{article.id}.{article.lang}.md"
+    if Path(name).name != name or name.startswith("."):
+        raise ArticleRejected([f"{article.path}:1: unusable file name {name!r}"])
+    return name
+
+
+def _write_atomically(target: Path, data: bytes, overwrite: bool) -> None:
+    """Write via a hidden temp file in the same folder, then rename (or link: no overwrite)."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".samvad-", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)  # fails if the target appeared meanwhile: never overwrites
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_article(knowledge_dir: Path, data: bytes, name: str, replace: bool) -> SavedArticle:
+    """Validate ``data`` and save it as ``knowledge/<id>.<lang>.md``; raise ArticleRejected."""
+    shown = display_name(name)
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleRejected([f"{shown}:1: the file is larger than {MAX_ARTICLE_BYTES} bytes"])
+    try:
+        article = parse_article(data, shown)
+    except ArticleFormatError as exc:
+        raise ArticleRejected([f"{shown}:{exc.line}: {exc.reason}"]) from None
+    file_name = safe_file_name(article)
+    root = knowledge_dir.resolve()
+    relative = Path(file_name)
+    # The same id and language may already live in a file under another name: that is the
+    # article's file, so /replace overwrites it there (else there would be two).
+    articles, _ = load_knowledge(knowledge_dir)
+    for other in articles:
+        if other.key == article.key:
+            relative = Path(other.path)
+            break
+    target = (root / relative).resolve()
+    if target.parent != root and root not in target.parents:
+        raise ArticleRejected([f"{shown}:1: unusable file name"])
+    exists = target.exists()
+    if exists and target.read_bytes() == data:
+        return SavedArticle(article, relative, replaced=False, unchanged=True)
+    if exists and not replace:
+        raise ArticleRejected([TEXTS["exists"]], exists=relative.as_posix())
+    try:
+        _write_atomically(target, data, overwrite=exists)
+    except FileExistsError:
+        raise ArticleRejected([TEXTS["exists"]], exists=relative.as_posix()) from None
+    return SavedArticle(article, relative, replaced=exists)
+
+
+# --- re-indexing ------------------------------------------------------------------------------
+
+
+async def run_index(knowledge_dir: Path, index_dir: Path) -> tuple[bool, str]:
+    """``samvad index`` in a child process; (whether it ran, its report or error)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "actions.engine.cli", "index",
+        "--knowledge", str(knowledge_dir), "--index", str(index_dir),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), INDEX_TIMEOUT)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        return False, f"indexing took longer than {INDEX_TIMEOUT:.0f} s"
+    text = out.decode("utf-8", "replace").strip()
+    if process.returncode in (0, 1):  # 1: ran, but some files were skipped
+        lines = [ln for ln in text.splitlines() if not ln.startswith("Index written to")]
+        return True, "\n".join(lines)
+    problem = err.decode("utf-8", "replace").strip().splitlines()
+    return False, (problem[-1] if problem else text) or f"exit status {process.returncode}"
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+
+def _config(context: Context) -> BotConfig:
+    config: BotConfig = context.bot_data["config"]
+    return config
+
+
+def _staff_lock(context: Context) -> asyncio.Lock:
+    lock = context.bot_data.get("staff_lock")
+    if not isinstance(lock, asyncio.Lock):
+        lock = asyncio.Lock()
+        context.bot_data["staff_lock"] = lock
+    return lock
+
+
+async def _reply(update: Update, context: Context, text: str) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await send_text(context.bot, chat.id, text, services(context).payloads)
+
+
+def _staff_id(update: Update) -> int:
+    return update.effective_user.id if update.effective_user is not None else 0
+
+
+def format_stats(day: Stats, week: Stats) -> str:
+    """The /stats reply."""
+    lines = [TEXTS["stats_header"]]
+    for label, stats in ((TEXTS["day"], day), (TEXTS["week"], week)):
+        lines.append(f"\n{label}: {stats.questions}")
+        for row in stats.by_language:
+            lines.append(
+                f"  {row.language}: {row.questions} — ✅ {row.answered} answered / उत्तर दिले, "
+                f"🤷 {row.unanswered} don't know / माहीत नाही"
+            )
+        lines.append(f"  👍 {stats.helpful}  👎 {stats.not_helpful}")
+    return "\n".join(lines)
+
+
+async def on_stats(update: Update, context: Context) -> None:
+    """/stats (staff only)."""
+    log = QuestionLog(_config(context).data_dir)
+    day, week = await asyncio.gather(
+        asyncio.to_thread(log.stats, 1), asyncio.to_thread(log.stats, 7)
+    )
+    await _reply(update, context, format_stats(day, week))
+
+
+async def on_unanswered(update: Update, context: Context) -> None:
+    """/unanswered (staff only): last 7 days, most frequent first."""
+    log = QuestionLog(_config(context).data_dir)
+    week = await asyncio.to_thread(log.stats, 7, 20)
+    if not week.frequent_unanswered:
+        await _reply(update, context, TEXTS["no_unanswered"])
+        return
+    lines = [TEXTS["unanswered_header"]]
+    lines += [f"{count}x  {question}" for question, count in week.frequent_unanswered]
+    await _reply(update, context, "\n".join(lines))
+
+
+async def on_check(update: Update, context: Context) -> None:
+    """/check (staff only): the validation report."""
+    articles, errors = await asyncio.to_thread(load_knowledge, _config(context).knowledge_dir)
+    header = TEXTS["check_problems"] if errors else TEXTS["check_ok"]
+    lines = [f"{header}: {len(articles)} ✅, {len(errors)} ⚠️"]
+    lines += [str(error) for error in errors]
+    await _reply(update, context, "\n".join(lines))
+
+
+async def _reindex(update: Update, context: Context) -> tuple[bool, str]:
+    config = _config(context)
+    chat = update.effective_chat
+    if chat is None:
+        return await run_index(config.knowledge_dir, config.index_dir)
+    async with typing(context.bot, chat.id):
+        return await run_index(config.knowledge_dir, config.index_dir)
+
+
+def _audit(context: Context) -> AuditLog:
+    return AuditLog(_config(context).data_dir)
+
+
+async def on_reload(update: Update, context: Context) -> None:
+    """/reload (staff only): re-index now and say what changed."""
+    async with _staff_lock(context):
+        ok, report = await _reindex(update, context)
+    outcome = "ok" if ok else "failed"
+    first = report.splitlines()[0] if report else ""
+    await asyncio.to_thread(_audit(context).record, _staff_id(update), "reload", "", outcome, first)
+    await _reply(update, context, f"{TEXTS['reloaded' if ok else 'reload_failed']}\n{report}")
+
+
+async def _add(update: Update, context: Context, data: bytes, name: str, replace: bool) -> None:
+    config = _config(context)
+    staff = _staff_id(update)
+    audit = _audit(context)
+    action = "replace" if replace else "add"
+    async with _staff_lock(context):
+        try:
+            saved = await asyncio.to_thread(save_article, config.knowledge_dir, data, name, replace)
+        except ArticleRejected as exc:
+            outcome = "refused" if exc.exists else "rejected"
+            await asyncio.to_thread(
+                audit.record, staff, action, exc.exists or "", outcome, "; ".join(exc.errors)
+            )
+            if exc.exists:
+                await _reply(update, context, f"{TEXTS['exists']}\n({exc.exists})")
+            else:
+                await _reply(update, context, "\n".join([TEXTS["rejected"], *exc.errors]))
+            return
+        article, path = saved.article, saved.path.as_posix()
+        if saved.unchanged:
+            await _reply(update, context, f"{TEXTS['unchanged']}\n{path}")
+            return
+        ok, report = await _reindex(update, context)
+    done = "replace" if saved.replaced else "add"
+    detail = f"{article.title} ({article.lang})"
+    await asyncio.to_thread(audit.record, staff, done, path, "ok" if ok else "saved", detail)
+    header = TEXTS["replaced" if saved.replaced else "saved"]
+    index_line = report if ok else f"{TEXTS['reload_failed']}\n{report}"
+    text = (
+        f"{header}: «{article.title}» — {article.lang} ({path})\nid: {article.id}\n\n{index_line}"
+    )
+    await _reply(update, context, text)
+
+
+def command_body(text: str) -> str:
+    """What follows ``/add`` (or ``/replace``), line breaks kept."""
+    return COMMAND_PREFIX.sub("", text.strip(), count=1).strip()
+
+
+async def on_add_text(update: Update, context: Context) -> None:
+    """/add or /replace followed by an article (staff only)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    body = command_body(message.text)
+    if not body:
+        await _reply(update, context, TEXTS["add_usage"])
+        return
+    replace = message.text.strip().lower().startswith("/replace")
+    await _add(update, context, (body + "\n").encode("utf-8"), "message", replace)
+
+
+async def on_document(update: Update, context: Context) -> None:
+    """A ``.md`` document from staff (caption ``/replace`` to overwrite)."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    document = message.document
+    name = display_name(document.file_name)
+    if document.file_size is not None and document.file_size > MAX_ARTICLE_BYTES:
+        await _reply(
+            update,
+            context,
+            "\n".join(
+                [TEXTS["rejected"], f"{name}:1: the file is larger than {MAX_ARTICLE_BYTES} bytes"]
+            ),
+        )
+        return
+    file = await document.get_file()
+    data = bytes(await file.download_as_bytearray())
+    replace = (message.caption or "").strip().lower().startswith("/replace")
+    await _add(update, context, data, name, replace)
+
+
+# --- telling staff about invalid files --------------------------------------------------------
+
+
+def knowledge_fingerprint(knowledge_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every article file (cheap: no reading)."""
+    entries = []
+    for file in article_files(knowledge_dir):
+        with contextlib.suppress(OSError):
+            stat = file.stat()
+            entries.append((file.as_posix(), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
+async def notify_staff(application: AnyApplication, staff: frozenset[int], text: str) -> None:
+    """Send ``text`` to every staff member (a failure for one does not stop the others)."""
+    for staff_id in sorted(staff):
+        try:
+            await application.bot.send_message(staff_id, text)
+        except TelegramError as exc:
+            logger.warning("could not notify staff member %s: %s", staff_id, exc)
+
+
+async def watch_validation(application: AnyApplication, config: BotConfig) -> None:
+    """Tell staff about each new validation problem in ``knowledge/`` (runs until cancelled)."""
+    known: set[str] | None = None
+    last: tuple[tuple[str, int, int], ...] | None = None
+    while True:
+        try:
+            fingerprint = await asyncio.to_thread(knowledge_fingerprint, config.knowledge_dir)
+            if fingerprint != last:
+                last = fingerprint
+                _, errors = await asyncio.to_thread(load_knowledge, config.knowledge_dir)
+                current = {str(error) for error in errors}
+                new = sorted(current - known) if known is not None else []
+                if known is None and current:
+                    logger.warning("knowledge files with problems: %s", "; ".join(sorted(current)))
+                known = current
+                if new:
+                    logger.warning("knowledge file failed validation: %s", "; ".join(new))
+                    await notify_staff(
+                        application, config.staff_ids, "\n".join([TEXTS["invalid_file"], *new])
+                    )
+        except OSError as exc:
+            logger.warning("could not check %s: %s", config.knowledge_dir, exc)
+        await asyncio.sleep(config.staff_check_seconds)
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+def add_staff_handlers(application: AnyApplication, staff: frozenset[int]) -> None:
+    """Register the staff handlers (before the citizens' catch-all handlers)."""
+    only_staff = filters.User(user_id=staff) & filters.UpdateType.MESSAGE
+    for name, callback in (
+        ("stats", on_stats),
+        ("unanswered", on_unanswered),
+        ("reload", on_reload),
+        ("check", on_check),
+        ("add", on_add_text),
+        ("replace", on_add_text),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=only_staff))
+    application.add_handler(
+        MessageHandler(only_staff & filters.Document.FileExtension("md"), on_document)
+    )
