@@ -15,11 +15,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from actions.engine.question_log import DB_NAME
+from actions.engine.sqlite_db import DB_NAME, connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -56,15 +55,8 @@ class AuditLog:
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def record(
         self, staff_id: int, action: str, target: str = "", outcome: str = "ok", detail: str = ""

@@ -18,11 +18,11 @@ import hashlib
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DB_NAME = "samvad.db"
+from actions.engine.sqlite_db import DB_NAME, connect
+
 SALT_FILE = ".user_salt"
 
 _SCHEMA = """
@@ -109,15 +109,8 @@ class QuestionLog:
                     handle.write(secrets.token_hex(16))
         return salt_file.read_text().strip()
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def user_hash(self, user_id: str | None) -> str | None:
         """The salted hash stored instead of a user id (``None`` stays ``None``)."""

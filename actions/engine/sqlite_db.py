@@ -1,0 +1,27 @@
+"""The one SQLite database kept for staff (``<data_dir>/samvad.db``): how to open it.
+
+>>> with connect(Path("var/samvad.db")) as db:
+...     db.execute("SELECT 1").fetchone()
+(1,)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+DB_NAME = "samvad.db"
+
+
+@contextlib.contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection in WAL mode (readers never block the writer) that commits on success."""
+    db = sqlite3.connect(path, timeout=10)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        with db:
+            yield db
+    finally:
+        db.close()
