@@ -210,7 +210,7 @@ def main() -> None:
     )
     parser.add_argument("--calibrate", action="store_true")
     args = parser.parse_args()
-    embedder = load_embedder()
+    embedder = load_embedder(threads=1)  # as AnswerEngine.from_settings serves questions
     dev_engine = _engine_for([DEV_CORPUS, ROOT / "knowledge"], embedder, "dev")
     if args.calibrate:
         calibrate(dev_engine, dev_questions())

@@ -32,10 +32,11 @@ class EvalQuestion:
     expected_fact: str | None = None
 
 
-def load_embedder() -> Embedder:
-    """The configured model, provisioned if needed."""
+def load_embedder(threads: int | None = None) -> Embedder:
+    """The configured model, provisioned if needed (``threads=1`` as the engine serves)."""
     settings = Settings.from_env()
-    return Embedder(provision_model(settings, show_progress=False).path, name=settings.model)
+    path = provision_model(settings, show_progress=False).path
+    return Embedder(path, name=settings.model, threads=threads)
 
 
 def article_text(article_id: str, lang: str, title: str, body: str) -> str:
