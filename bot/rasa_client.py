@@ -7,16 +7,15 @@ conversation (language, last answer) across restarts.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import logging
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from actions.engine.question_log import stored_secret
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +35,7 @@ def load_salt(data_dir: Path, configured: str | None = None) -> bytes:
     if configured:
         return configured.encode()
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / SALT_FILE
-    if not path.exists():
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(16))
-    return path.read_text(encoding="utf-8").strip().encode()
+    return stored_secret(data_dir / SALT_FILE).encode()
 
 
 def sender_id(chat_id: int | str, salt: bytes, channel: str = "tg") -> str:

@@ -85,6 +85,16 @@ class Stats:
         return sum(s.questions for s in self.by_language)
 
 
+def stored_secret(path: Path) -> str:
+    """The random secret kept in ``path``, created once (owner-only) if it does not exist."""
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(16))
+    return path.read_text(encoding="utf-8").strip()
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -101,13 +111,7 @@ class QuestionLog:
 
     @staticmethod
     def _stored_salt(data_dir: Path) -> str:
-        salt_file = data_dir / SALT_FILE
-        if not salt_file.exists():
-            with contextlib.suppress(FileExistsError):
-                fd = os.open(salt_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_hex(16))
-        return salt_file.read_text().strip()
+        return stored_secret(data_dir / SALT_FILE)
 
     def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
