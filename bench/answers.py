@@ -4,9 +4,9 @@ For each evaluation set it prints R@1, R@5 and MRR (article level), and on the d
 rate of answers containing the expected fact, abstention precision / recall, the language-match
 rate, and p50 / p95 latency per stage (embed, search, fuse, compose).
 
-    .venv/bin/python -m bench.answers               # dev set + Tatoeba + MahaSQuAD slice
+    .venv/bin/python -m bench.answers               # dev + held-out + Tatoeba + MahaSQuAD slice
     .venv/bin/python -m bench.answers --sets dev    # dev set only
-    .venv/bin/python -m bench.answers --calibrate   # threshold sweep for abstention
+    .venv/bin/python -m bench.answers --calibrate   # sweep of both abstention thresholds
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from actions.engine.model import Embedder
 from actions.engine.retriever import SEARCH_MODES, SearchMode
 from bench.common import (
     DEV_CORPUS,
+    HELDOUT_QUESTIONS,
     ROOT,
     EvalQuestion,
     build_temp_index,
@@ -75,8 +76,17 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
     retriever = engine.retriever
     for item in questions:
         query = prepare_query(item.question)
+        states: list[np.ndarray] = []
         with _timed(stages, "embed"):
-            vectors = engine.embedder.embed_queries(list(query.phrasings))
+            if engine.latent is not None:
+                vectors, states = engine.embedder.embed_with_token_states(
+                    list(query.phrasings), "query"
+                )
+            else:
+                vectors = engine.embedder.embed_queries(list(query.phrasings))
+        if engine.latent is not None:
+            with _timed(stages, "concepts"):
+                [engine.latent.encode(state) for state in states]
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         with _timed(stages, "search"):
@@ -125,7 +135,7 @@ def _report(name: str, results: dict[SearchMode, ModeResult], answers: bool) -> 
             all_abstain = true_abstain + sum(r.abstained_in)
             precision = true_abstain / all_abstain if all_abstain else float("nan")
             recall = true_abstain / len(r.abstained_out) if r.abstained_out else float("nan")
-            fact = sum(r.fact_hits) / max(len(r.fact_hits), 1)
+            fact = sum(r.fact_hits) / len(r.fact_hits) if r.fact_hits else float("nan")
             lang = sum(r.language_match) / max(len(r.language_match), 1)
             line += f" {fact:6.3f} {precision:7.3f} {recall:7.3f} {lang:6.3f}"
         total = r.stages.get("total", [])
@@ -155,40 +165,81 @@ def _per_kind(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One question's two abstention signals."""
+
+    item: EvalQuestion
+    confidence: float
+    agreement: float
+
+    @property
+    def out_of_scope(self) -> bool:
+        return self.item.kind == "out_of_scope"
+
+
+def _auc(scored: list[Scored], signal: str) -> float:
+    """Chance that an in-scope question scores above an out-of-scope one on ``signal``."""
+    inside = [getattr(s, signal) for s in scored if not s.out_of_scope]
+    out = [getattr(s, signal) for s in scored if s.out_of_scope]
+    wins = sum(1.0 if i > o else 0.5 if i == o else 0.0 for i in inside for o in out)
+    return wins / max(len(inside) * len(out), 1)
+
+
+def _errors(scored: list[Scored], confidence: float, agreement: float) -> tuple[int, int]:
+    """(out-of-scope answered, in-scope refused) at the given thresholds."""
+    answered = [s.confidence >= confidence and s.agreement >= agreement for s in scored]
+    out = sum(1 for s, a in zip(scored, answered, strict=True) if s.out_of_scope and a)
+    refused = sum(1 for s, a in zip(scored, answered, strict=True) if not s.out_of_scope and not a)
+    return out, refused
+
+
 def calibrate(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:
-    """Print, per threshold, how many out-of-scope would be answered / in-scope refused."""
+    """Sweep both thresholds; print each signal's separation and the lowest-cost pair."""
     scored = []
     for item in questions:
-        _, _, hits, _ = engine.search(item.question)
-        confidence = max((h.dense_score for h in hits[:3]), default=0.0)
-        scored.append((item.kind == "out_of_scope", confidence, item))
-    out = sorted(c for is_out, c, _ in scored if is_out)
-    inside = sorted(c for is_out, c, _ in scored if not is_out)
-    print(f"out-of-scope confidence: max {out[-1]:.3f}, p50 {percentile(out, 50):.3f}")
-    print(
-        f"in-scope confidence: min {inside[0]:.3f}, p5 {percentile(inside, 5):.3f}, "
-        f"p50 {percentile(inside, 50):.3f}"
-    )
-    costs = []
-    for threshold in np.arange(0.76, 0.86, 0.005):
-        answered_out = sum(1 for c in out if c >= threshold)
-        refused_in = sum(1 for c in inside if c < threshold)
-        costs.append((WRONG_ANSWER_COST * answered_out + refused_in, float(threshold)))
+        retrieval = engine.search(item.question)
+        agreement = retrieval.agreement
+        scored.append(Scored(item, retrieval.confidence, 1.0 if agreement is None else agreement))
+    n_out = sum(s.out_of_scope for s in scored)
+    n_in = len(scored) - n_out
+    print(f"{n_in} in scope, {n_out} out of scope")
+    for signal in ("confidence", "agreement"):
+        inside = sorted(getattr(s, signal) for s in scored if not s.out_of_scope)
+        out = sorted(getattr(s, signal) for s in scored if s.out_of_scope)
         print(
-            f"  threshold {threshold:.3f}: out-of-scope answered {answered_out:2}/{len(out)}, "
-            f"in-scope refused {refused_in:2}/{len(inside)}"
+            f"{signal:10}: AUC {_auc(scored, signal):.3f}; in scope min {inside[0]:.3f} "
+            f"p5 {percentile(inside, 5):.3f} p50 {percentile(inside, 50):.3f}; "
+            f"out of scope max {out[-1]:.3f} p50 {percentile(out, 50):.3f}"
         )
-    cost, best = min(costs)
-    print(
-        f"lowest cost (a wrong answer costs {WRONG_ANSWER_COST}x a refusal): threshold "
-        f"{best:.3f} (cost {cost}); the engine uses {engine.threshold:.3f}"
-    )
-    for is_out, confidence, item in sorted(scored, key=lambda s: s[1]):
-        if (is_out and confidence >= engine.threshold - 0.02) or (
-            not is_out and confidence < engine.threshold + 0.02
-        ):
-            tag = "OUT" if is_out else "IN "
-            print(f"  near threshold {tag} {confidence:.3f} {item.question}")
+    costs: list[tuple[int, float, float, float]] = []
+    for confidence in np.arange(0.76, 0.86, 0.005):
+        for agreement in np.arange(0.10, 0.30, 0.005):
+            answered_out, refused_in = _errors(scored, float(confidence), float(agreement))
+            cost = WRONG_ANSWER_COST * answered_out + refused_in
+            # Ties go to the lower thresholds: answer when in doubt between equal costs.
+            costs.append((cost, float(confidence + agreement), float(confidence), float(agreement)))
+    _, _, best_conf, best_agree = min(costs)
+    _, _, _, agree_at_engine = min(c for c in costs if abs(c[2] - engine.threshold) < 1e-6)
+    for label, conf, agree in (
+        ("confidence only, engine's", engine.threshold, 0.0),
+        ("both, lowest cost", best_conf, best_agree),
+        ("engine's conf, best agree", engine.threshold, agree_at_engine),
+        ("both, engine's", engine.threshold, engine.agreement_below),
+    ):
+        answered_out, refused_in = _errors(scored, conf, agree)
+        print(
+            f"{label:26} confidence >= {conf:.3f}, agreement >= {agree:.3f}: out-of-scope "
+            f"answered {answered_out}/{n_out}, in-scope refused {refused_in}/{n_in} "
+            f"(cost {WRONG_ANSWER_COST * answered_out + refused_in}; a wrong answer costs "
+            f"{WRONG_ANSWER_COST}x a refusal)"
+        )
+    print("wrong side of the engine's thresholds:")
+    for s in sorted(scored, key=lambda s: s.agreement):
+        answered = s.confidence >= engine.threshold and s.agreement >= engine.agreement_below
+        if answered == s.out_of_scope:
+            tag = "OUT answered" if s.out_of_scope else "IN  refused "
+            print(f"  {tag} {s.confidence:.3f} {s.agreement:.3f} {s.item.question}")
 
 
 def _engine_for(folders: list[Path], embedder: Embedder, name: str) -> AnswerEngine:
@@ -205,19 +256,28 @@ def main() -> None:
     parser.add_argument(
         "--sets",
         nargs="+",
-        default=["dev", "tatoeba", "mahasquad"],
-        choices=["dev", "tatoeba", "mahasquad"],
+        default=["dev", "heldout", "tatoeba", "mahasquad"],
+        choices=["dev", "heldout", "tatoeba", "mahasquad"],
     )
-    parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="sweep the abstention thresholds on the dev set, then show the held-out set "
+        "at the engine's thresholds",
+    )
     args = parser.parse_args()
     embedder = load_embedder(threads=1)  # as AnswerEngine.from_settings serves questions
     dev_engine = _engine_for([DEV_CORPUS, ROOT / "knowledge"], embedder, "dev")
     if args.calibrate:
         calibrate(dev_engine, dev_questions())
+        print("\n-- held-out questions (not used for fitting) --")
+        calibrate(dev_engine, dev_questions(HELDOUT_QUESTIONS))
         return
     for name in args.sets:
         if name == "dev":
             engine, questions, answers = dev_engine, dev_questions(), True
+        elif name == "heldout":
+            engine, questions, answers = dev_engine, dev_questions(HELDOUT_QUESTIONS), True
         elif name == "tatoeba":
             work = temp_workdir("tatoeba-src")
             questions, answers = write_tatoeba(work), False
@@ -229,7 +289,7 @@ def main() -> None:
         engine.retriever.search(embedder.embed_queries(["warm up"]), ["warm"])
         results = {mode: evaluate(engine, questions, mode) for mode in SEARCH_MODES}
         _report(f"{name} ({len(questions)} questions)", results, answers)
-        if name == "dev":
+        if name in ("dev", "heldout"):
             _per_kind(engine, questions)
 
 

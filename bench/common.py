@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 DEV_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 DEV_QUESTIONS = ROOT / "tests" / "fixtures" / "dev_questions.jsonl"
+HELDOUT_QUESTIONS = ROOT / "tests" / "fixtures" / "heldout_questions.jsonl"
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,10 @@ def build_temp_index(
     return settings, time.perf_counter() - started
 
 
-def dev_questions() -> list[EvalQuestion]:
-    """The project's own dev questions (fictional corpus + the real seed article)."""
-    rows = [json.loads(line) for line in DEV_QUESTIONS.read_text("utf-8").splitlines() if line]
+def dev_questions(path: Path = DEV_QUESTIONS) -> list[EvalQuestion]:
+    """The project's own dev questions (fictional corpus + the real seed article); pass
+    ``HELDOUT_QUESTIONS`` for the held-out set that no threshold was fitted on."""
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
     return [
         EvalQuestion(r["question"], r["kind"], r["lang"], r["expected_article"], r["expected_fact"])
         for r in rows

@@ -112,6 +112,43 @@ def test_gibberish_abstains(engine: AnswerEngine, question: str, lang: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("passport renewal kasa karaycha?", "mr"),
+        ("शेअर बाजारात आत्ता कोणते शेअर घ्यावेत?", "mr"),
+        ("how do I apply for a US tourist visa", "en"),
+    ],
+    ids=["romanized", "marathi", "english"],
+)
+def test_neighbouring_topic_abstains_on_concept_agreement(
+    engine: AnswerEngine, question: str, lang: str
+) -> None:
+    """The cosine alone would answer these (it clears its threshold); the shared concepts don't."""
+    answer = engine.answer(question)
+    assert answer.abstained and answer.sources == ()
+    assert answer.language == lang
+    assert answer.confidence >= engine.threshold
+    assert answer.agreement is not None and answer.agreement < engine.agreement_below
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("कुत्रा चावला तर रेबीजचं इंजेक्शन मोफत कुठे मिळेल?", "stray-dog-sterilisation-drive"),
+        ("how many new electric buses is TMT getting", "tmt-new-routes-february"),
+    ],
+    ids=["marathi", "english-about-marathi-article"],
+)
+def test_answers_carry_the_concept_agreement(
+    engine: AnswerEngine, question: str, article: str
+) -> None:
+    answer = engine.answer(question)
+    assert not answer.abstained
+    assert answer.sources[0].article_id == article
+    assert answer.agreement is not None and answer.agreement >= engine.agreement_below
+
+
+@pytest.mark.parametrize(
     ("lang", "words"), [("mr", "माफ करा"), ("en", "Sorry")], ids=["marathi", "english"]
 )
 def test_abstention_is_polite_in_the_askers_language_and_logged(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.index_store import IndexSnapshot
+from actions.engine.index_store import IndexSnapshot, write_snapshot
 from actions.engine.indexer import build_index
 from actions.engine.language import prepare_query
 from actions.engine.model import Embedder
@@ -53,6 +53,8 @@ def test_first_build_adds_every_file(indexed: Settings) -> None:
     assert snapshot.vectors.ntotal == len(snapshot.chunks) > 22
     assert snapshot.manifest["model"]["dimension"] == 384
     assert len(snapshot.manifest["files"]) == 22
+    assert snapshot.latent.keys() == snapshot.chunks.keys()
+    assert snapshot.manifest["latent_terms"]["features"] == 16384
 
 
 @pytest.mark.parametrize(
@@ -79,6 +81,7 @@ def test_editing_one_article_reembeds_only_that_file(
     snapshot = IndexSnapshot.require(indexed.index_dir)
     texts = " ".join(c.text for c in snapshot.chunks.values())
     assert new in texts and old not in texts
+    assert snapshot.latent.keys() == snapshot.chunks.keys()
 
 
 def test_unchanged_folder_embeds_nothing(indexed: Settings, embedder: Embedder) -> None:
@@ -94,7 +97,21 @@ def test_removed_article_leaves_the_index(indexed: Settings, embedder: Embedder)
     snapshot = IndexSnapshot.require(indexed.index_dir)
     assert "water-cut-ghodbunder/en" not in snapshot.articles
     assert all(c.article_key != "water-cut-ghodbunder/en" for c in snapshot.chunks.values())
-    assert snapshot.vectors.ntotal == len(snapshot.chunks)
+    assert snapshot.vectors.ntotal == len(snapshot.chunks) == len(snapshot.latent)
+
+
+def test_index_without_concept_vectors_is_rebuilt(indexed: Settings, embedder: Embedder) -> None:
+    """An index written before latent terms existed gets them on the next build."""
+    old = IndexSnapshot.require(indexed.index_dir)
+    old.latent.clear()
+    del old.manifest["latent_terms"]
+    write_snapshot(indexed.index_dir, old)
+    assert IndexSnapshot.require(indexed.index_dir).latent == {}
+    report = build_index(indexed, embedder)
+    assert report.rebuild_reason is not None and "latent-term head" in report.rebuild_reason
+    assert len(report.added) == 22
+    snapshot = IndexSnapshot.require(indexed.index_dir)
+    assert snapshot.latent.keys() == snapshot.chunks.keys()
 
 
 @pytest.mark.parametrize("file", [WATER_EN, WATER_MR])

@@ -231,6 +231,8 @@ def answer_record(answer: Answer) -> dict[str, Any]:
     """The JSON form of an answer, as printed by ``samvad ask --json``."""
     record = asdict(answer)
     record["confidence"] = round(answer.confidence, 4)
+    if answer.agreement is not None:
+        record["agreement"] = round(answer.agreement, 4)
     return record
 
 
@@ -238,7 +240,8 @@ def _print_answer(answer: Answer, hits: list[Hit], out: TextIO) -> None:
     print(f"Q: {answer.question}", file=out)
     print(answer.text, file=out)
     if hits:
-        print(f"\nBest passages (confidence {answer.confidence:.3f}):", file=out)
+        agreement = "" if answer.agreement is None else f", agreement {answer.agreement:.3f}"
+        print(f"\nBest passages (confidence {answer.confidence:.3f}{agreement}):", file=out)
     for rank, hit in enumerate(hits, start=1):
         art = hit.article
         print(
@@ -270,8 +273,7 @@ def _ask_one(
     engine: AnswerEngine, question: str, args: argparse.Namespace
 ) -> tuple[Answer, list[Hit]]:
     answer = engine.answer(question, language=args.lang, mode=args.mode)
-    _, _, hits, _ = engine.search(question, top_k=args.top_k, mode=args.mode)
-    return answer, hits
+    return answer, engine.search(question, top_k=args.top_k, mode=args.mode).hits
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:

@@ -12,6 +12,7 @@ Layout::
         manifest.json   model identity and dimension, each file's content hash
         vectors.faiss   IndexIDMap2(IndexFlatIP): normalised chunk vectors, inner product
         sentences.faiss the same for each sentence of each chunk (to pick answer sentences)
+        latent.npz      each chunk's latent-term vector (sparse; see latent_terms.py), if any
         records.json    articles and their chunks (text, heading, sentence list, tokens)
 
 >>> snapshot = IndexSnapshot.load(Path("var/index"))   # None when no index was built yet
@@ -35,9 +36,11 @@ import faiss
 import numpy as np
 
 from actions.engine.chunking import vector_id_for
+from actions.engine.latent_terms import LatentVector
 
 FORMAT_VERSION = 1
 CURRENT_LINK = "current"
+LATENT_FILE = "latent.npz"
 GENERATIONS_KEPT = 2
 
 
@@ -100,6 +103,7 @@ class IndexSnapshot:
         chunks: dict[int, StoredChunk],
         sentence_vectors: Any,
         generation: str = "",
+        latent: dict[int, LatentVector] | None = None,
     ) -> None:
         self.manifest = manifest
         self.vectors = vectors
@@ -107,6 +111,7 @@ class IndexSnapshot:
         self.articles = articles
         self.chunks = chunks
         self.generation = generation
+        self.latent: dict[int, LatentVector] = latent if latent is not None else {}
 
     @classmethod
     def load(cls, index_dir: Path) -> IndexSnapshot | None:
@@ -133,7 +138,8 @@ class IndexSnapshot:
         }
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         sentence_vectors = faiss.read_index(str(folder / "sentences.faiss"))
-        return cls(manifest, vectors, articles, chunks, sentence_vectors, folder.name)
+        latent = _read_latent(folder / LATENT_FILE)
+        return cls(manifest, vectors, articles, chunks, sentence_vectors, folder.name, latent)
 
     @classmethod
     def require(cls, index_dir: Path) -> IndexSnapshot:
@@ -191,6 +197,7 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
     }
     faiss.write_index(snapshot.vectors, str(staging / "vectors.faiss"))
     faiss.write_index(snapshot.sentence_vectors, str(staging / "sentences.faiss"))
+    _write_latent(staging / LATENT_FILE, snapshot.latent)
     _write_json(staging / "records.json", records)
     _write_json(staging / "manifest.json", manifest)
     _fsync_dir(staging)
@@ -203,6 +210,37 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
     snapshot.manifest = manifest
     snapshot.generation = name
     return name
+
+
+def _write_latent(path: Path, latent: dict[int, LatentVector]) -> None:
+    """Store sparse vectors as CSR-like arrays: ids, row offsets, feature ids, weights."""
+    ids = np.array(sorted(latent), dtype=np.int64)
+    rows = [latent[int(i)] for i in ids]
+    offsets = np.cumsum([0] + [len(r.indices) for r in rows], dtype=np.int64)
+    empty_i, empty_v = np.zeros(0, np.int32), np.zeros(0, np.float32)
+    with path.open("wb") as handle:
+        np.savez(
+            handle,
+            ids=ids,
+            offsets=offsets,
+            indices=np.concatenate([r.indices for r in rows]) if rows else empty_i,
+            values=np.concatenate([r.values for r in rows]) if rows else empty_v,
+        )
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _read_latent(path: Path) -> dict[int, LatentVector]:
+    """The stored sparse vectors by chunk id (empty for an index written without them)."""
+    if not path.is_file():
+        return {}
+    with np.load(path) as data:
+        ids, offsets = data["ids"], data["offsets"]
+        indices, values = data["indices"], data["values"]
+    return {
+        int(vector_id): LatentVector(indices[start:end], values[start:end])
+        for vector_id, start, end in zip(ids, offsets[:-1], offsets[1:], strict=True)
+    }
 
 
 def _write_json(path: Path, data: Any) -> None:

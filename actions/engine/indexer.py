@@ -3,7 +3,9 @@
 Files are compared with the last index by content hash: unchanged articles keep their vectors,
 edited ones are re-embedded, deleted ones are removed. A file that fails validation is reported
 and skipped; if an earlier good version of it is in the index, that version stays in service.
-A different model (or dimension) than the one that built the index forces a full rebuild.
+A different model (or dimension) than the one that built the index forces a full rebuild, and
+so does a change of the latent-term head (each passage's sparse "concept" vector, used by the
+answer step to judge whether an article really covers a question).
 
 >>> report = build_index(settings, embedder)
 >>> print(report.summary())
@@ -15,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from actions.engine.analyzer import analyze, skeletons
 from actions.engine.articles import Article, ArticleError, load_knowledge
@@ -28,6 +31,7 @@ from actions.engine.index_store import (
     write_snapshot,
     writer_lock,
 )
+from actions.engine.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
 from actions.engine.model import Embedder
 from actions.engine.settings import Settings
 
@@ -91,7 +95,13 @@ def _stored_article(article: Article, vector_ids: tuple[int, ...]) -> StoredArti
     )
 
 
-def _rebuild_reason(previous: IndexSnapshot | None, embedder: Embedder) -> str | None:
+# Passages are embedded in blocks so their token states never all sit in memory at once.
+PASSAGE_BLOCK = 256
+
+
+def _rebuild_reason(
+    previous: IndexSnapshot | None, embedder: Embedder, latent: LatentTermEncoder | None
+) -> str | None:
     if previous is None:
         return None
     built_with = previous.manifest.get("model", {})
@@ -105,6 +115,12 @@ def _rebuild_reason(previous: IndexSnapshot | None, embedder: Embedder) -> str |
             f"the model changed ({built_with.get('model')} → {embedder.identity['model']}); "
             "vectors from different models cannot be mixed, so every article is embedded again"
         )
+    wanted = latent.identity if latent is not None else None
+    if previous.manifest.get("latent_terms") != wanted and previous.articles:
+        return (
+            "the latent-term head changed (or the index predates it); every article is "
+            "embedded again so all passages carry the same kind of concept vector"
+        )
     return None
 
 
@@ -116,7 +132,10 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool = Fa
     with writer_lock(settings.index_dir):
         articles, errors = load_knowledge(settings.knowledge_dir)
         previous = IndexSnapshot.load(settings.index_dir)
-        report = IndexReport(skipped=errors, rebuild_reason=_rebuild_reason(previous, embedder))
+        latent = latent_encoder_for(str(embedder.identity["model"]), embedder.dimension)
+        report = IndexReport(
+            skipped=errors, rebuild_reason=_rebuild_reason(previous, embedder, latent)
+        )
         if report.rebuild_reason is not None:
             previous = None
         snapshot = previous or IndexSnapshot(
@@ -146,9 +165,12 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool = Fa
                 _drop(snapshot, old)
             (report.updated if old is not None else report.added).append(article.path)
             to_embed.append(article)
-        report.chunks_embedded = _embed_articles(snapshot, to_embed, embedder, show_progress)
+        report.chunks_embedded = _embed_articles(
+            snapshot, to_embed, embedder, latent, show_progress
+        )
         snapshot.manifest = {
             "model": embedder.identity,
+            "latent_terms": latent.identity if latent is not None else None,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "files": {a.path: a.content_hash for a in snapshot.articles.values()},
         }
@@ -164,6 +186,7 @@ def _drop(snapshot: IndexSnapshot, article: StoredArticle) -> None:
     sentence_ids = []
     for vector_id in article.vector_ids:
         chunk = snapshot.chunks.pop(vector_id, None)
+        snapshot.latent.pop(vector_id, None)
         if chunk is not None:
             sentence_ids += [
                 sentence_vector_id(chunk.chunk_id, i) for i in range(len(chunk.sentences))
@@ -174,7 +197,11 @@ def _drop(snapshot: IndexSnapshot, article: StoredArticle) -> None:
 
 
 def _embed_articles(
-    snapshot: IndexSnapshot, articles: list[Article], embedder: Embedder, show_progress: bool
+    snapshot: IndexSnapshot,
+    articles: list[Article],
+    embedder: Embedder,
+    latent: LatentTermEncoder | None,
+    show_progress: bool,
 ) -> int:
     """Chunk, embed and add ``articles`` to ``snapshot``; return the number of passages."""
     pending: list[tuple[Article, StoredChunk, str]] = []
@@ -203,13 +230,34 @@ def _embed_articles(
         for _, stored, _ in pending
         for i, sentence in enumerate(stored.sentences)
     ]
-    texts = [text for _, _, text in pending] + [sentence for _, sentence in sentences]
-    vectors = embedder.embed_passages(texts, show_progress)
+    passage_vectors, concepts = _embed_passages(
+        [text for _, _, text in pending], embedder, latent, show_progress
+    )
     ids = np.array([stored.vector_id for _, stored, _ in pending], dtype=np.int64)
-    snapshot.vectors.add_with_ids(vectors[: len(pending)], ids)
+    snapshot.vectors.add_with_ids(passage_vectors, ids)
+    sentence_vectors = embedder.embed_passages([s for _, s in sentences], show_progress)
     snapshot.sentence_vectors.add_with_ids(
-        vectors[len(pending) :], np.array([i for i, _ in sentences], dtype=np.int64)
+        sentence_vectors, np.array([i for i, _ in sentences], dtype=np.int64)
     )
     for _, stored, _ in pending:
         snapshot.chunks[stored.vector_id] = stored
+    snapshot.latent.update(zip((int(i) for i in ids), concepts, strict=False))
     return len(pending)
+
+
+def _embed_passages(
+    texts: list[str], embedder: Embedder, latent: LatentTermEncoder | None, show_progress: bool
+) -> tuple[np.ndarray, list[LatentVector]]:
+    """Passage vectors and, when a latent-term head serves this model, their concept vectors."""
+    if latent is None:
+        return embedder.embed_passages(texts, show_progress), []
+    blocks: list[np.ndarray] = []
+    concepts: list[LatentVector] = []
+    with tqdm(total=len(texts), desc="passages", unit="passage", disable=not show_progress) as bar:
+        for start in range(0, len(texts), PASSAGE_BLOCK):
+            block = texts[start : start + PASSAGE_BLOCK]
+            vectors, states = embedder.embed_with_token_states(block, "passage")
+            blocks.append(vectors)
+            concepts += [latent.encode(state) for state in states]
+            bar.update(len(block))
+    return np.vstack(blocks), concepts

@@ -20,7 +20,7 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -164,6 +164,7 @@ class Embedder:
         prompts = dict(self._model.prompts or {})
         self._query_prompt = prompts.get("query") or ""
         self._passage_prompt = prompts.get("passage") or ""
+        self._prompt_lengths: dict[str, int] = {}
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ModelUnavailableError(f"{model_dir} does not report an embedding dimension")
@@ -188,6 +189,44 @@ class Embedder:
             show_progress_bar=show_progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def embed_with_token_states(
+        self, texts: list[str], kind: Literal["query", "passage", "plain"]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed ``texts`` as :meth:`embed_queries` / :meth:`embed_passages` do (``plain``: with
+        no prompt), and also return each text's own token states (final hidden layer; prompt,
+        ``<s>`` and ``</s>`` removed).
+
+        One forward pass gives both; the token states feed the latent-term encoder.
+        """
+        prompt = {"query": self._query_prompt, "passage": self._passage_prompt}.get(kind, "")
+        outputs = cast(
+            "list[dict[str, Any]]",
+            self._model.encode(
+                texts, prompt=prompt or None, batch_size=self._batch_size, output_value=None
+            ),
+        )
+        skip = 1 + self._prompt_tokens(prompt)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        states = []
+        for row, output in enumerate(outputs):
+            vector = output["sentence_embedding"].float().numpy()
+            vectors[row] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+            length = int(output["attention_mask"].sum())
+            states.append(output["token_embeddings"][skip : length - 1].float().numpy())
+        return vectors, states
+
+    def _prompt_tokens(self, prompt: str) -> int:
+        if prompt not in self._prompt_lengths:
+            tokenizer = self._model.tokenizer
+            self._prompt_lengths[prompt] = (
+                # "query: " + text: the space joins the text's first piece ("▁पाणी"), so the
+                # prompt's own pieces are those of the prompt without its trailing space.
+                len(tokenizer(prompt.rstrip(), add_special_tokens=False)["input_ids"])
+                if prompt
+                else 0
+            )
+        return self._prompt_lengths[prompt]
 
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         """Embed indexed text with the model's passage prompt; shape (len(texts), dimension)."""
