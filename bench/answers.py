@@ -86,7 +86,7 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
                 vectors = engine.embedder.embed_queries(list(query.phrasings))
         if engine.latent is not None:
             with _timed(stages, "concepts"):
-                [engine.latent.encode(state) for state in states]
+                engine.latent.encode_many(states)
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         with _timed(stages, "search"):

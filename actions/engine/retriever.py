@@ -99,7 +99,8 @@ class Retriever:
         In ``hybrid`` mode BM25 can only judge chunks in ``lexical_langs`` (the languages the
         question's words can match). For a chunk in another language its dense rank stands in
         for the missing lexical rank, so a Marathi article is not pushed down for an English
-        question just because no English word occurs in it.
+        question just because no English word occurs in it. A chunk that BM25 did rank (a
+        number or a name both languages write alike) keeps that rank and gets no stand-in.
         """
         if mode == "dense":
             order = _ranked(dense, top_k)
@@ -110,7 +111,12 @@ class Retriever:
         else:
             dense_order = _ranked(dense, CANDIDATES)
             lexical_order = _ranked(lexical, CANDIDATES)
-            imputed = [vid for vid in dense_order if self._lang_of(vid) not in lexical_langs]
+            judged = set(lexical_order)
+            imputed = [
+                vid
+                for vid in dense_order
+                if vid not in judged and self._lang_of(vid) not in lexical_langs
+            ]
             fused = reciprocal_rank_fusion([dense_order, lexical_order])
             dense_rank = {vid: rank for rank, vid in enumerate(dense_order, start=1)}
             for vid in imputed:
