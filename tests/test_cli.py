@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from actions.engine.answers import AGREEMENT_BELOW
 from actions.engine.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 from tests.conftest import REAL_KNOWLEDGE, copy_articles
 
@@ -54,13 +55,14 @@ def test_ask_returns_the_seed_article_first(indexed_folder: Path, question: str)
     assert record["passages"][0]["article_id"] == SEED
     assert record["answer"]["sources"][0]["article_id"] == SEED
     assert not record["answer"]["abstained"]
+    assert record["answer"]["agreement"] >= AGREEMENT_BELOW
 
 
 @pytest.mark.slow
 def test_ask_text_shows_the_answer_as_a_citizen_sees_it(indexed_folder: Path) -> None:
     code, output = run("ask", "जपानसोबत करार कोणी केला?", "--top-k", "1", *folders(indexed_folder))
     assert code == EXIT_OK
-    assert "स्रोत:" in output and "Best passages" in output
+    assert "स्रोत:" in output and "Best passages" in output and "agreement" in output
 
 
 @pytest.mark.slow
