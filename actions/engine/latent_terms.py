@@ -14,7 +14,7 @@ features, across Marathi and English. The cosine of the two sparse vectors ("con
 agreement") separates questions the articles cover from those they don't better than the dense
 cosine does (``bench/answers.py --calibrate``; AUC 0.986 against 0.925 on the dev questions, and
 0.773 against 0.648 on the held-out ones, whose out-of-scope questions sit on neighbouring civic
-topics such as "death certificate" next to the birth-certificate article). Tried and measured
+topics such as "marriage certificate" next to the birth-certificate article). Tried and measured
 worse: IDF-weighted variants (corpus or background), coverage of the question's strongest
 features, per-word support, and article-title similarity.
 
