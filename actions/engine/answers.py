@@ -34,6 +34,7 @@ calibration when the model changes and set ``SAMVAD_ABSTAIN_BELOW`` /
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -124,12 +125,12 @@ class Retrieval:
     retriever: Retriever
     concepts: tuple[LatentVector, ...] = ()
 
-    @property
+    @functools.cached_property
     def confidence(self) -> float:
         """Best dense cosine among the top passages (0.0 with no hits)."""
         return max((h.dense_score for h in self.hits[:EVIDENCE_HITS]), default=0.0)
 
-    @property
+    @functools.cached_property
     def agreement(self) -> float | None:
         """Best latent-term cosine between a phrasing of the question and a top passage, or
         ``None`` when the model has no latent-term head or the index holds no concept vectors."""
@@ -259,18 +260,32 @@ class AnswerEngine:
         mode: SearchMode = "hybrid",
     ) -> Answer:
         """Answer ``question`` in ``language`` (default: the question's own language)."""
+        return self.answer_with_passages(question, language, user_id, mode)[0]
+
+    def answer_with_passages(
+        self,
+        question: str,
+        language: str | None = None,
+        user_id: str | None = None,
+        mode: SearchMode = "hybrid",
+        top_k: int = CANDIDATE_HITS,
+    ) -> tuple[Answer, list[Hit]]:
+        """:meth:`answer`, plus the best ``top_k`` passages it was chosen from (none for an
+        empty question), from the same search."""
         question = " ".join(question.split())
         if not question:
             lang = language or "en"
-            return Answer(question, TEXTS[lang]["empty"], lang, 0.0, abstained=True)
-        retrieval = self.search(question, mode=mode)
+            return Answer(question, TEXTS[lang]["empty"], lang, 0.0, abstained=True), []
+        retrieval = self.search(question, top_k=max(top_k, CANDIDATE_HITS), mode=mode)
+        passages = retrieval.hits[:top_k]
         query = retrieval.query
         lang = language if language in TEXTS else query.detected.lang
         confidence = retrieval.confidence
         if not self.covers(retrieval):
-            return self._abstain(
+            abstained = self._abstain(
                 question, lang, confidence, user_id, query.detected.romanized, retrieval.agreement
             )
+            return abstained, passages
         result = self._from_article(
             question,
             lang,
@@ -285,7 +300,7 @@ class AnswerEngine:
             self.log.record_question(
                 question, lang, confidence, True, user_id, [s.article_id for s in result.sources]
             )
-        return result
+        return result, passages
 
     def _abstain(
         self,

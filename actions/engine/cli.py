@@ -272,8 +272,9 @@ def _engine(settings: Settings, log: bool) -> AnswerEngine:
 def _ask_one(
     engine: AnswerEngine, question: str, args: argparse.Namespace
 ) -> tuple[Answer, list[Hit]]:
-    answer = engine.answer(question, language=args.lang, mode=args.mode)
-    return answer, engine.search(question, top_k=args.top_k, mode=args.mode).hits
+    return engine.answer_with_passages(
+        question, language=args.lang, mode=args.mode, top_k=args.top_k
+    )
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
