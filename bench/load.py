@@ -20,13 +20,11 @@ usual settings except a flood limit high enough for the test. Prints one table r
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions.engine.settings import Settings  # noqa: E402
 from tests.emulator import BotApiEmulator  # noqa: E402
-from tests.servers import RasaStack, bot_process, build_index  # noqa: E402
+from tests.servers import RasaStack, bot_process, build_index, say_to_rasa  # noqa: E402
 
 TOKEN = "7700123456:AAE-samvad-load-test-token-Q1w2E3r4T5y6U7i8"
 SCRIPT = (
@@ -112,22 +110,14 @@ def run_rest(rasa_url: str, users: int, per_user: int, timeout: float, first_cha
     lost = duplicated = 0
     lock = threading.Lock()
 
-    def post(sender: str, text: str) -> list[dict[str, object]]:
-        request = urllib.request.Request(
-            f"{rasa_url}/webhooks/rest/webhook",
-            data=json.dumps({"sender": sender, "message": text}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            replies: list[dict[str, object]] = json.loads(response.read())
-            return replies
-
     def citizen(chat: int) -> None:
         nonlocal lost, duplicated
         for k in range(per_user):
             sent = time.monotonic()
             try:
-                replies = post(f"load-{chat}", SCRIPT[(chat + k) % len(SCRIPT)])
+                replies = say_to_rasa(
+                    rasa_url, f"load-{chat}", SCRIPT[(chat + k) % len(SCRIPT)], timeout
+                )
             except OSError:
                 with lock:
                     lost += 1

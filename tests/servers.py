@@ -105,6 +105,18 @@ class Process:
         return code
 
 
+def say_to_rasa(rasa_url: str, sender: str, message: str, timeout: float) -> list[dict[str, Any]]:
+    """POST one message to Rasa's REST channel at ``rasa_url``; Rasa's replies."""
+    request = urllib.request.Request(
+        f"{rasa_url}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": message}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        replies: list[dict[str, Any]] = json.loads(response.read())
+        return replies
+
+
 def build_index(knowledge_dir: Path, index_dir: Path) -> Path:
     """``samvad index`` of ``knowledge_dir`` into ``index_dir``."""
     samvad = Path(sys.executable).parent / "samvad"
@@ -153,14 +165,7 @@ class RasaStack:
 
     def say(self, sender: str, message: str, timeout: float = 120.0) -> list[dict[str, Any]]:
         """POST to the REST channel; Rasa's replies."""
-        request = urllib.request.Request(
-            f"{self.url}/webhooks/rest/webhook",
-            data=json.dumps({"sender": sender, "message": message}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            replies: list[dict[str, Any]] = json.loads(response.read())
-            return replies
+        return say_to_rasa(self.url, sender, message, timeout)
 
 
 def bot_process(
