@@ -125,7 +125,7 @@ def test_neighbouring_topic_abstains_on_concept_agreement(
 ) -> None:
     """The cosine alone would answer these (it clears its threshold); the shared concepts don't."""
     answer = engine.answer(question)
-    assert answer.abstained and answer.sources == ()
+    assert answer.abstained and answer.sources == () and answer.suggestions == ()
     assert answer.language == lang
     assert answer.confidence >= engine.threshold
     assert answer.agreement is not None and answer.agreement < engine.agreement_below
@@ -146,6 +146,98 @@ def test_answers_carry_the_concept_agreement(
     assert not answer.abstained
     assert answer.sources[0].article_id == article
     assert answer.agreement is not None and answer.agreement >= engine.agreement_below
+
+
+UNSURE = {"mr": "मला खात्री नाही", "en": "I'm not sure I have an article"}
+TAX = "property-tax-rebate-2026"
+DOGS = "stray-dog-sterilisation-drive"
+TAX_ONLINE_MR = "कर ऑनलाइन भरला तर आणखी काही सवलत आहे का?"
+INCOME_TAX_EN = "how to file income tax return online"
+DRIVING_LICENCE = "driving licence renew karaycha ahe RTO madhe kay process"
+DOGS_EN = "When is the stray dog sterilisation drive happening in Thane?"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "offered"),
+    [
+        (TAX_ONLINE_MR, "mr", TAX),
+        (INCOME_TAX_EN, "en", TAX),
+        (DRIVING_LICENCE, "mr", "hawker-licence-registration"),
+        (DOGS_EN, "en", DOGS),
+    ],
+    ids=[
+        "marathi-in-scope",
+        "english-neighbour",
+        "romanized-neighbour",
+        "english-right-one-second",
+    ],
+)
+def test_unsure_question_offers_the_closest_articles_and_is_logged(
+    engine: AnswerEngine, question: str, lang: str, offered: str
+) -> None:
+    """Between the two pairs of thresholds the engine answers nothing: it names the closest
+    articles (in the asker's language where that version exists) for the citizen to pick."""
+    answer = engine.answer(question, user_id="citizen-7")
+    assert engine.verdict(engine.search(question)) == "confirm"
+    assert answer.abstained and answer.sources == () and answer.sentences == ()
+    assert answer.language == lang and answer.text.startswith(UNSURE[lang])
+    ids = [s.article_id for s in answer.suggestions]
+    assert offered in ids and len(ids) == len(set(ids)) <= 3
+    for n, source in enumerate(answer.suggestions, start=1):
+        assert f"{n}. {source.title} ({source.date})" in answer.text
+        versions = {
+            k.split("/")[1]
+            for k in engine.retriever.snapshot.articles
+            if k.startswith(f"{source.article_id}/")
+        }
+        assert source.lang == (lang if lang in versions else versions.pop())
+    assert engine.log is not None
+    logged = engine.log.unanswered(limit=1)[0]
+    assert logged.question == question and logged.offered == tuple(ids)
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "language", "fact"),
+    [
+        (TAX_ONLINE_MR, TAX, "mr", "२ टक्के"),
+        (INCOME_TAX_EN, TAX, "en", "2%"),
+        (DOGS_EN, DOGS, "en", None),
+    ],
+    ids=["marathi", "english", "english-from-marathi-article"],
+)
+def test_picked_article_answers_from_that_article_without_logging_again(
+    engine: AnswerEngine, question: str, article: str, language: str, fact: str | None
+) -> None:
+    assert engine.log is not None
+    before = engine.log.unanswered()
+    answer = engine.answer_from_article(question, article)
+    assert not answer.abstained and answer.language == language
+    (source,) = answer.sources
+    assert source.article_id == article
+    assert answer.article_key == f"{article}/{source.lang}"
+    assert set(answer.sentences) <= article_sentences(engine, f"{article}/{source.lang}")
+    assert answer.from_other_language == (source.lang != language)
+    if fact is not None:
+        assert fact in answer.text
+    else:
+        assert "(This answer is from a Marathi article" in answer.text
+    assert engine.log.unanswered() == before
+
+
+@pytest.mark.parametrize(
+    ("article_id", "language", "words"),
+    [(None, "mr", "माफ करा"), (None, "en", "Sorry"), ("no-such-article", "en", "Sorry")],
+    ids=["none-of-these-marathi", "none-of-these-english", "article-since-removed"],
+)
+def test_picking_none_or_a_removed_article_says_there_is_no_article(
+    engine: AnswerEngine, article_id: str | None, language: str, words: str
+) -> None:
+    assert engine.log is not None
+    before = engine.log.unanswered()
+    answer = engine.answer_from_article(INCOME_TAX_EN, article_id, language)
+    assert answer.abstained and answer.sources == () and answer.suggestions == ()
+    assert answer.language == language and answer.text.startswith(words)
+    assert engine.log.unanswered() == before
 
 
 @pytest.mark.parametrize(

@@ -120,15 +120,60 @@ def test_ask_needs_a_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> 
     assert "give either a QUESTION or --batch FILE" in capsys.readouterr().err
 
 
-def test_unanswered_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        (
+            ["--csv"],
+            [
+                "asked_at,language,question,best_score,user_hash,offered_articles",
+                ",en,When is the bus?,0.820,",
+                ",mr,पाणी?,0.500,",
+            ],
+        ),
+        (
+            [],
+            [
+                "[en]  When is the bus?  (best score 0.820; offered: tmt-routes, seed)",
+                "[mr]  पाणी?",
+            ],
+        ),
+    ],
+    ids=["csv", "text"],
+)
+def test_unanswered_shows_the_articles_offered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], lines: list[str]
+) -> None:
     from actions.engine.question_log import QuestionLog
 
     monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path))
-    QuestionLog(tmp_path).record_question("पाणी?", "mr", 0.5, answered=False, user_id="1")
-    code, output = run("unanswered", "--csv")
+    log = QuestionLog(tmp_path)
+    log.record_question("पाणी?", "mr", 0.5, answered=False, user_id="1")
+    log.record_question("When is the bus?", "en", 0.82, False, "2", ["tmt-routes", "seed"])
+    code, output = run("unanswered", *args)
     assert code == EXIT_OK
-    assert output.splitlines()[0] == "asked_at,language,question,best_score,user_hash"
-    assert ",mr,पाणी?,0.500," in output.splitlines()[1]
+    printed = output.splitlines()
+    assert len(printed) == len(lines)
+    for line, expected in zip(printed, lines, strict=True):
+        assert expected in line
+    if args:
+        assert printed[1].endswith(",tmt-routes seed") and printed[2].endswith(",")
+
+
+@pytest.mark.slow
+def test_ask_offers_the_article_when_not_sure(
+    indexed_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the "sure" agreement set out of reach, a good question gets the offer instead."""
+    monkeypatch.setenv("SAMVAD_CONFIRM_AGREEMENT_BELOW", "0.99")
+    question = "Which Japanese ministry signed an agreement with Thane Municipal Corporation?"
+    code, output = run("ask", question, "--json", *folders(indexed_folder))
+    assert code == EXIT_OK
+    answer = json.loads(output)["answer"]
+    assert answer["abstained"] and answer["sources"] == []
+    (offered,) = answer["suggestions"]
+    assert offered["article_id"] == SEED and offered["lang"] == "en"
+    assert f"1. {offered['title']} ({offered['date']})" in answer["text"]
 
 
 def test_help_speaks_to_staff(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,15 +17,28 @@ The engine answers only when two signals agree that an article covers the questi
   With a model the bundled latent-term head was not trained for, it is ``None`` and only the
   confidence is checked.
 
-How the two thresholds were calibrated: ``bench/answers.py --calibrate`` scores every dev
-question (``tests/fixtures/dev_questions.jsonl``, 79 in scope and 15 out of scope) with the real
-model and index and sweeps both thresholds, counting a wrong answer twice as costly as a refusal
-(a wrong answer misleads a citizen; a refusal sends them to the helpline and shows staff the
-gap). ``ABSTAIN_BELOW`` and ``AGREEMENT_BELOW`` are the pair with the lowest cost, rounded toward
-answering. The held-out questions (``tests/fixtures/heldout_questions.jsonl``, written before
-the calibration was run) check that the pair was not fitted to the dev set's quirks. Rerun the
-calibration when the model changes and set ``SAMVAD_ABSTAIN_BELOW`` /
-``SAMVAD_AGREEMENT_BELOW`` (or edit the constants).
+Between "answer" and "no article" there is a third outcome: when both signals clear the lower
+thresholds (``ABSTAIN_BELOW`` / ``AGREEMENT_BELOW``) but not the higher ones (``CONFIRM_BELOW`` /
+``CONFIRM_AGREEMENT_BELOW``), the engine does not answer. It says it is not sure it has an
+article on this and offers the closest articles (``Answer.suggestions``); the citizen picks one
+(:meth:`AnswerEngine.answer_from_article`) or none. The question is logged as unanswered, with
+the articles offered, either way. A question on a neighbouring topic ("income tax return"
+against the property-tax article) thus gets "did you mean: Property tax rebate?" instead of a
+wrong answer.
+
+How the thresholds were calibrated: ``bench/answers.py --calibrate`` scores every dev question
+(``tests/fixtures/dev_questions.jsonl``, 79 in scope and 15 out of scope) with the real model and
+index. It sweeps the lower pair counting a wrong answer twice as costly as a refusal (a wrong
+answer misleads a citizen; a refusal sends them to the helpline and shows staff the gap):
+``ABSTAIN_BELOW`` and ``AGREEMENT_BELOW`` are the cheapest pair, rounded toward answering. Then it
+sweeps the higher pair, counting an offer of articles as a quarter of a refusal (one more tap; no
+wrong text is shown): ``CONFIRM_BELOW`` and ``CONFIRM_AGREEMENT_BELOW`` are the cheapest pair,
+rounded up to the next hundredth, toward offering. On the dev set that is the lowest pair at which
+no out-of-scope question is answered directly. The held-out questions
+(``tests/fixtures/heldout_questions.jsonl``, written before any calibration) show how far the
+thresholds carry to new questions. Rerun the calibration when the model changes and set the
+``SAMVAD_ABSTAIN_BELOW``, ``SAMVAD_AGREEMENT_BELOW``, ``SAMVAD_CONFIRM_BELOW`` and
+``SAMVAD_CONFIRM_AGREEMENT_BELOW`` variables (or edit the constants).
 
 >>> engine = AnswerEngine.from_settings(Settings.from_env())
 >>> engine.answer("Which Japanese ministry signed an agreement with Thane?").sources[0].article_id
@@ -39,6 +52,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -52,6 +66,10 @@ from actions.engine.settings import Settings
 
 ABSTAIN_BELOW = 0.80
 AGREEMENT_BELOW = 0.18
+CONFIRM_BELOW = 0.80
+CONFIRM_AGREEMENT_BELOW = 0.21
+# At most this many articles are offered when the engine is not sure.
+MAX_SUGGESTIONS = 3
 # Confidence and agreement look at the best few passages, not only the first: the article that
 # answers may be ranked second by fusion while still clearly matching.
 EVIDENCE_HITS = 3
@@ -71,6 +89,8 @@ TEXTS = {
         "महानगरपालिकेच्या कर्मचाऱ्यांसाठी नोंदवला आहे. {helpline} मी कोणत्या विषयांवर उत्तर "
         "देऊ शकतो हे पाहण्यासाठी /topics पाठवा.",
         "helpline": "तातडीच्या मदतीसाठी ठाणे महानगरपालिकेच्या नागरिक हेल्पलाइनशी संपर्क साधा.",
+        "confirm": "मला खात्री नाही की या प्रश्नाचे उत्तर देणारा लेख माझ्याकडे आहे. जवळचे लेख "
+        "हे आहेत — तुम्हाला यापैकी कशाबद्दल विचारायचे आहे?",
         "empty": "कृपया तुमचा प्रश्न लिहा.",
     },
     "en": {
@@ -80,6 +100,8 @@ TEXTS = {
         "abstain": "Sorry, I don't have an article that answers this yet. Your question has been "
         "noted for municipal staff. {helpline} Send /topics to see what I can answer.",
         "helpline": "For urgent help, contact Thane Municipal Corporation's citizen helpline.",
+        "confirm": "I'm not sure I have an article that answers this. These are the closest "
+        "ones; is your question about one of them?",
         "empty": "Please type your question.",
     },
 }
@@ -113,6 +135,10 @@ class Answer:
     next_ordinal: int | None = None
     romanized: bool = False
     agreement: float | None = None
+    suggestions: tuple[Source, ...] = ()
+
+
+Verdict = Literal["answer", "confirm", "abstain"]
 
 
 @dataclass(frozen=True)
@@ -153,14 +179,26 @@ def _source(article: StoredArticle) -> Source:
 
 def abstain_threshold() -> float:
     """The confidence below which the engine abstains (``SAMVAD_ABSTAIN_BELOW`` overrides)."""
-    value = os.environ.get("SAMVAD_ABSTAIN_BELOW", "").strip()
-    return float(value) if value else ABSTAIN_BELOW
+    return _env_float("SAMVAD_ABSTAIN_BELOW", ABSTAIN_BELOW)
 
 
 def agreement_threshold() -> float:
     """The concept agreement below which the engine abstains (``SAMVAD_AGREEMENT_BELOW``)."""
-    value = os.environ.get("SAMVAD_AGREEMENT_BELOW", "").strip()
-    return float(value) if value else AGREEMENT_BELOW
+    return _env_float("SAMVAD_AGREEMENT_BELOW", AGREEMENT_BELOW)
+
+
+def confirm_thresholds() -> tuple[float, float]:
+    """(confidence, agreement) below which the engine offers articles instead of answering
+    (``SAMVAD_CONFIRM_BELOW`` / ``SAMVAD_CONFIRM_AGREEMENT_BELOW`` override)."""
+    return (
+        _env_float("SAMVAD_CONFIRM_BELOW", CONFIRM_BELOW),
+        _env_float("SAMVAD_CONFIRM_AGREEMENT_BELOW", CONFIRM_AGREEMENT_BELOW),
+    )
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
 
 
 def compose_text(
@@ -186,12 +224,14 @@ class AnswerEngine:
         log: QuestionLog | None = None,
         threshold: float | None = None,
         agreement_below: float | None = None,
+        confirm_below: tuple[float, float] | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.log = log
         self.threshold = abstain_threshold() if threshold is None else threshold
         self.agreement_below = agreement_threshold() if agreement_below is None else agreement_below
+        self.confirm_below = confirm_thresholds() if confirm_below is None else confirm_below
         self.latent: LatentTermEncoder | None = latent_encoder_for(
             str(embedder.identity["model"]), embedder.dimension
         )
@@ -246,11 +286,25 @@ class AnswerEngine:
         return Retrieval(query, vectors, hits, retriever, concepts)
 
     def covers(self, retrieval: Retrieval) -> bool:
-        """Whether the hits answer the question: both signals at or above their thresholds."""
+        """Whether an article may cover the question: both signals at or above the lower
+        (abstain) thresholds. The engine then answers or, when unsure, offers articles."""
         if not retrieval.hits or retrieval.confidence < self.threshold:
             return False
         agreement = retrieval.agreement
         return agreement is None or agreement >= self.agreement_below
+
+    def verdict(self, retrieval: Retrieval) -> Verdict:
+        """``answer`` when both signals clear the higher thresholds, ``confirm`` (offer the
+        closest articles) when they clear only the lower ones, else ``abstain``."""
+        if not self.covers(retrieval):
+            return "abstain"
+        confidence_below, agreement_below = self.confirm_below
+        agreement = retrieval.agreement
+        if retrieval.confidence < confidence_below or (
+            agreement is not None and agreement < agreement_below
+        ):
+            return "confirm"
+        return "answer"
 
     def answer(
         self,
@@ -281,21 +335,15 @@ class AnswerEngine:
         query = retrieval.query
         lang = language if language in TEXTS else query.detected.lang
         confidence = retrieval.confidence
-        if not self.covers(retrieval):
+        verdict = self.verdict(retrieval)
+        if verdict == "abstain":
             abstained = self._abstain(
                 question, lang, confidence, user_id, query.detected.romanized, retrieval.agreement
             )
             return abstained, passages
-        result = self._from_article(
-            question,
-            lang,
-            retrieval.vectors,
-            query,
-            retrieval.hits[0],
-            retrieval.retriever,
-            confidence,
-            retrieval.agreement,
-        )
+        if verdict == "confirm":
+            return self._offer(question, lang, retrieval, user_id), passages
+        result = self._from_article(question, lang, retrieval, retrieval.hits[0].article.id)
         if self.log is not None:
             self.log.record_question(
                 question, lang, confidence, True, user_id, [s.article_id for s in result.sources]
@@ -310,8 +358,9 @@ class AnswerEngine:
         user_id: str | None,
         romanized: bool,
         agreement: float | None,
+        log: bool = True,
     ) -> Answer:
-        if self.log is not None:
+        if log and self.log is not None:
             self.log.record_question(question, lang, confidence, False, user_id)
         words = TEXTS[lang]
         helpline = os.environ.get(f"SAMVAD_HELPLINE_{lang.upper()}", "") or words["helpline"]
@@ -326,23 +375,76 @@ class AnswerEngine:
             agreement=agreement,
         )
 
-    def _from_article(
+    def _offer(self, question: str, lang: str, retrieval: Retrieval, user_id: str | None) -> Answer:
+        """Not sure: name the closest articles (in ``lang`` where that version exists) and log
+        the question as unanswered, with the articles offered."""
+        articles = retrieval.retriever.snapshot.articles
+        offered: list[Source] = []
+        for hit in retrieval.hits[:EVIDENCE_HITS]:
+            if len(offered) < MAX_SUGGESTIONS and all(
+                s.article_id != hit.article.id for s in offered
+            ):
+                offered.append(_source(articles.get(f"{hit.article.id}/{lang}", hit.article)))
+        if self.log is not None:
+            self.log.record_question(
+                question,
+                lang,
+                retrieval.confidence,
+                False,
+                user_id,
+                [s.article_id for s in offered],
+            )
+        listing = [f"{n}. {s.title} ({s.date})" for n, s in enumerate(offered, start=1)]
+        return Answer(
+            question,
+            "\n".join([TEXTS[lang]["confirm"], *listing]),
+            lang,
+            retrieval.confidence,
+            abstained=True,
+            romanized=retrieval.query.detected.romanized,
+            agreement=retrieval.agreement,
+            suggestions=tuple(offered),
+        )
+
+    def answer_from_article(
         self,
         question: str,
-        lang: str,
-        vectors: np.ndarray,
-        query: PreparedQuery,
-        best: Hit,
-        retriever: Retriever,
-        confidence: float,
-        agreement: float | None = None,
+        article_id: str | None,
+        language: str | None = None,
     ) -> Answer:
-        """Answer from the best hit's article, in ``lang`` when that version exists."""
-        snapshot = retriever.snapshot
-        article = snapshot.articles.get(f"{best.article.id}/{lang}", best.article)
+        """Answer ``question`` from the article the citizen picked among the ones offered.
+
+        The passage is the article's closest one to the question, in ``language`` (default:
+        the question's) when that version exists. ``article_id=None`` (the citizen picked none
+        of them), an empty question or an article that no longer exists gets the "no article"
+        answer. Nothing is logged: the question is already in the log with the articles offered.
+        """
+        question = " ".join(question.split())
+        if article_id is None or not question:
+            detected = prepare_query(question).detected if question else None
+            lang = language if language in TEXTS else detected.lang if detected else "en"
+            return self._abstain(question, lang, 0.0, None, False, None, log=False)
+        retrieval = self.search(question)
+        lang = language if language in TEXTS else retrieval.query.detected.lang
+        snapshot = retrieval.retriever.snapshot
+        if not any(a.id == article_id for a in snapshot.articles.values()):
+            romanized = retrieval.query.detected.romanized
+            return self._abstain(question, lang, 0.0, None, romanized, None, log=False)
+        return self._from_article(question, lang, retrieval, article_id)
+
+    def _from_article(
+        self, question: str, lang: str, retrieval: Retrieval, article_id: str
+    ) -> Answer:
+        """Answer from article ``article_id``, in ``lang`` when that version exists: from its
+        passage ranked highest by the search, else its passage closest to the question."""
+        snapshot = retrieval.retriever.snapshot
+        versions = [a for a in snapshot.articles.values() if a.id == article_id]
+        article = next((a for a in versions if a.lang == lang), versions[0])
         chunks = [snapshot.chunks[v] for v in article.vector_ids]
-        if article.key == best.article.key:
-            chunk = best.chunk
+        vectors = retrieval.vectors
+        ranked = next((h.chunk for h in retrieval.hits if h.article.key == article.key), None)
+        if ranked is not None:
+            chunk = ranked
         else:
             chunk_vectors = np.vstack([snapshot.vectors.reconstruct(c.vector_id) for c in chunks])
             chunk = chunks[int(np.argmax((chunk_vectors @ vectors.T).max(axis=1)))]
@@ -353,15 +455,15 @@ class AnswerEngine:
             question=question,
             text=compose_text(sentences, article, lang, other),
             language=lang,
-            confidence=confidence,
+            confidence=retrieval.confidence,
             abstained=False,
             sources=(_source(article),),
             sentences=tuple(sentences),
             from_other_language=other,
             article_key=article.key,
             next_ordinal=next_ordinal,
-            romanized=query.detected.romanized,
-            agreement=agreement,
+            romanized=retrieval.query.detected.romanized,
+            agreement=retrieval.agreement,
         )
 
     @staticmethod

@@ -154,7 +154,8 @@ def _parser() -> argparse.ArgumentParser:
         "unanswered",
         help="list the questions citizens asked that no article answered",
         description="Show the questions the bot could not answer (newest first), to decide "
-        "which articles to write next.",
+        "which articles to write next. When the bot was not sure, it offered the citizen the "
+        "closest articles instead of answering; those article ids are shown after 'offered:'.",
     )
     unanswered.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
     unanswered.add_argument("--limit", type=int, metavar="N", help="show only the newest N")
@@ -373,17 +374,28 @@ def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
     rows = QuestionLog(_settings(args).data_dir).unanswered(limit=args.limit)
     if args.csv:
         writer = csv.writer(out)
-        writer.writerow(["asked_at", "language", "question", "best_score", "user_hash"])
+        writer.writerow(
+            ["asked_at", "language", "question", "best_score", "user_hash", "offered_articles"]
+        )
         for row in rows:
             writer.writerow(
-                [row.asked_at, row.language, row.question, f"{row.best_score:.3f}", row.user_hash]
+                [
+                    row.asked_at,
+                    row.language,
+                    row.question,
+                    f"{row.best_score:.3f}",
+                    row.user_hash,
+                    " ".join(row.offered),
+                ]
             )
         return EXIT_OK
     if not rows:
         print("No unanswered questions.", file=out)
     for row in rows:
+        offered = f"; offered: {', '.join(row.offered)}" if row.offered else ""
         print(
-            f"{row.asked_at}  [{row.language}]  {row.question}  (best score {row.best_score:.3f})",
+            f"{row.asked_at}  [{row.language}]  {row.question}  "
+            f"(best score {row.best_score:.3f}{offered})",
             file=out,
         )
     return EXIT_OK

@@ -50,13 +50,15 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 @dataclass(frozen=True)
 class LoggedQuestion:
-    """One question the bot could not answer."""
+    """One question the bot could not answer; ``offered`` are the articles it offered instead
+    when it was not sure (empty when it had none to offer)."""
 
     asked_at: str
     language: str
     question: str
     best_score: float
     user_hash: str | None
+    offered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,8 @@ class QuestionLog:
     def unanswered(self, limit: int | None = None) -> list[LoggedQuestion]:
         """Questions the bot said it could not answer, newest first."""
         sql = (
-            "SELECT asked_at, language, question, best_score, user_hash FROM questions"
-            " WHERE answered = 0 ORDER BY id DESC"
+            "SELECT asked_at, language, question, best_score, user_hash, article_ids"
+            " FROM questions WHERE answered = 0 ORDER BY id DESC"
         )
         params: tuple[int, ...] = ()
         if limit is not None:
@@ -170,7 +172,10 @@ class QuestionLog:
             params = (limit,)
         with self._connect() as db:
             rows = db.execute(sql, params).fetchall()
-        return [LoggedQuestion(*row) for row in rows]
+        return [
+            LoggedQuestion(asked, lang, text, score, user, tuple(a for a in ids.split(",") if a))
+            for asked, lang, text, score, user, ids in rows
+        ]
 
     def stats(self, days: int, top_unanswered: int = 10) -> Stats:
         """Questions by language (answered vs not), 👍/👎, most frequent unanswered questions."""
