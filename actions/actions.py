@@ -1,9 +1,11 @@
 """Samvad's Rasa custom actions: the thin layer between the conversation and the answer engine.
 
-``action_answer`` asks the engine (``actions.engine.answers``) and sends its answer with buttons;
-``action_more`` reads on in the same article; ``action_feedback`` records 👍/👎;
-``action_set_language`` works out the conversation language for small talk; and
-``action_default_fallback`` replaces Rasa's silent default with a polite message.
+``action_answer`` asks the engine (``actions.engine.answers``) and sends its answer with buttons
+(or, when the engine is not sure, the closest articles to pick from); ``action_choose_article``
+answers from the article picked; ``action_more`` reads on in the same article;
+``action_feedback`` records 👍/👎; ``action_set_language`` works out the conversation language
+for small talk; and ``action_default_fallback`` replaces Rasa's silent default with a polite
+message.
 
 The engine is created once per process, on first use (loading the model and index takes a few
 seconds), and engine calls run in a worker thread so the action server stays responsive. Any
@@ -17,6 +19,7 @@ Start the server from the repository root (the app environment, next to the engi
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import threading
@@ -64,7 +67,10 @@ BUTTON_MORE = {"mr": "आणखी वाचा", "en": "Read more"}
 BUTTON_HELPFUL = {"mr": "👍 उपयोगी", "en": "👍 Helpful"}
 BUTTON_NOT_HELPFUL = {"mr": "👎 उपयोगी नाही", "en": "👎 Not helpful"}
 SOURCE_LABEL = {"mr": "स्रोत", "en": "Source"}
+BUTTON_NONE_OF_THESE = {"mr": "यापैकी काहीही नाही", "en": "None of these"}
 PAYLOAD_MORE = "/more"
+PAYLOAD_CHOOSE_ARTICLE = "/choose_article"  # + {"article_id": …}; without it: none of these
+BUTTON_TITLE_MAX = 60
 PAYLOAD_HELPFUL = '/feedback{"helpful":true}'
 PAYLOAD_NOT_HELPFUL = '/feedback{"helpful":false}'
 
@@ -136,6 +142,8 @@ class AnswerLike(Protocol):
     def article_key(self) -> str | None: ...
     @property
     def next_ordinal(self) -> int | None: ...
+    @property
+    def suggestions(self) -> Sequence[SourceLike]: ...
 
 
 class EngineLike(Protocol):
@@ -143,6 +151,10 @@ class EngineLike(Protocol):
 
     def answer(
         self, question: str, language: str | None = None, user_id: str | None = None
+    ) -> AnswerLike: ...
+
+    def answer_from_article(
+        self, question: str, article_id: str | None, language: str | None = None
     ) -> AnswerLike: ...
 
     def more(self, article_key: str, ordinal: int, language: str) -> AnswerLike | None: ...
@@ -235,7 +247,23 @@ def _entity_values(tracker: Tracker, entity: str) -> list[Any]:
     return [e.get("value") for e in entities if e.get("entity") == entity]
 
 
+def _suggestion_buttons(answer: AnswerLike) -> list[dict[str, str]]:
+    """One button per article offered, then "none of these"."""
+    lang = answer.language if answer.language in LANGUAGES else DEFAULT_LANGUAGE
+    buttons = []
+    for source in answer.suggestions:
+        title = source.title
+        if len(title) > BUTTON_TITLE_MAX:
+            title = title[: BUTTON_TITLE_MAX - 1].rstrip() + "…"
+        payload = PAYLOAD_CHOOSE_ARTICLE + json.dumps({"article_id": source.article_id})
+        buttons.append({"title": title, "payload": payload})
+    buttons.append({"title": BUTTON_NONE_OF_THESE[lang], "payload": PAYLOAD_CHOOSE_ARTICLE})
+    return buttons
+
+
 def _answer_buttons(answer: AnswerLike) -> list[dict[str, str]]:
+    if answer.suggestions:
+        return _suggestion_buttons(answer)
     if answer.abstained:
         return []
     lang = answer.language if answer.language in LANGUAGES else DEFAULT_LANGUAGE
@@ -270,6 +298,7 @@ def answer_metadata(answer: AnswerLike, kind: str) -> dict[str, Any]:
             "abstained": answer.abstained,
             "confidence": round(float(answer.confidence), 4),
             "article_key": answer.article_key,
+            "suggestions": [s.article_id for s in answer.suggestions],
             "sources": [
                 {
                     "article_id": s.article_id,
@@ -320,15 +349,48 @@ class ActionAnswer(Action):  # type: ignore[misc]
             send_message(dispatcher, "engine_error", detect_language(question).lang)
             return []
         send_answer(dispatcher, answer, "answer")
-        language = answer.language if answer.language in LANGUAGES else None
-        answered = not answer.abstained
-        return [
-            SlotSet("language", language or _slot_language(tracker)),
-            SlotSet("last_question", question),
-            SlotSet("last_article_key", answer.article_key if answered else None),
-            SlotSet("next_ordinal", answer.next_ordinal if answered else None),
-            SlotSet("last_article_ids", [s.article_id for s in answer.sources] if answered else []),
-        ]
+        return answer_events(answer, question, tracker)
+
+
+def answer_events(answer: AnswerLike, question: str, tracker: Tracker) -> list[Event]:
+    """Slots that remember an answer for "more", feedback and picking an offered article."""
+    language = answer.language if answer.language in LANGUAGES else None
+    answered = not answer.abstained
+    return [
+        SlotSet("language", language or _slot_language(tracker)),
+        SlotSet("last_question", question),
+        SlotSet("last_article_key", answer.article_key if answered else None),
+        SlotSet("next_ordinal", answer.next_ordinal if answered else None),
+        SlotSet("last_article_ids", [s.article_id for s in answer.sources] if answered else []),
+    ]
+
+
+class ActionChooseArticle(Action):  # type: ignore[misc]
+    """Answer the last question from the article the citizen picked among those offered, or
+    say there is no article when they picked none of them."""
+
+    def name(self) -> str:
+        return "action_choose_article"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[Event]:
+        question = tracker.get_slot("last_question")
+        language = _reply_language(tracker)
+        if not isinstance(question, str) or not question:
+            send_message(dispatcher, "nothing_to_continue", language)
+            return []
+        picked = next((str(v) for v in _entity_values(tracker, "article_id") if v), None)
+        try:
+            answer: AnswerLike = await _call_engine(
+                lambda engine: engine.answer_from_article(question, picked, language)
+            )
+        except Exception:
+            logger.exception("the answer engine failed on a picked article")
+            send_message(dispatcher, "engine_error", language)
+            return []
+        send_answer(dispatcher, answer, "answer")
+        return answer_events(answer, question, tracker)
 
 
 class ActionMore(Action):  # type: ignore[misc]

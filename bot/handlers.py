@@ -44,7 +44,9 @@ logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 TYPING_REFRESH = 4.5  # Telegram shows "typing…" for 5 s
 # The only payloads a button press may send to Rasa (the buttons Samvad itself sends).
-ALLOWED_PAYLOAD = re.compile(r"^/(choose_language|more|feedback|help)(\{[^{}]{0,200}\})?$")
+ALLOWED_PAYLOAD = re.compile(
+    r"^/(choose_language|choose_article|more|feedback|help)(\{[^{}]{0,200}\})?$"
+)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -23,12 +24,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions as samvad_actions
 from actions.actions import (
+    BUTTON_NONE_OF_THESE,
     MESSAGES,
+    PAYLOAD_CHOOSE_ARTICLE,
     PAYLOAD_HELPFUL,
     PAYLOAD_MORE,
     PAYLOAD_NOT_HELPFUL,
     SOURCE_LABEL,
     ActionAnswer,
+    ActionChooseArticle,
     ActionDefaultFallback,
     ActionFeedback,
     ActionMore,
@@ -58,8 +62,15 @@ WATER_QUESTIONS = {
 }
 MONSOON = "monsoon-control-room-2026"
 MONSOON_QUESTIONS = {
-    "mr": "पावसात रस्त्यावर झाड पडलं तर कोणत्या नंबरवर कळवायचं?",
+    "mr": "आपत्ती नियंत्रण कक्ष २४ तास चालू असतो का?",
     "en": "flood helpline number thane monsoon",
+}
+# Questions the engine is not sure of (it offers the property-tax article instead of answering):
+# one in scope, one on a neighbouring topic (dev questions).
+TAX = "property-tax-rebate-2026"
+UNSURE_QUESTIONS = {
+    "mr": "कर ऑनलाइन भरला तर आणखी काही सवलत आहे का?",
+    "en": "how to file income tax return online",
 }
 # Gibberish the real engine abstains on, in each script.
 GIBBERISH = {"mr": "कखग घचछ", "en": "asdfgh qwerty"}
@@ -231,6 +242,62 @@ def test_abstention_has_no_buttons_and_forgets_the_article(
     }
     unanswered = question_log(engine).unanswered(limit=1)[0]
     assert (unanswered.question, unanswered.language) == (GIBBERISH[lang], lang)
+
+
+@slow
+@BOTH
+def test_unsure_answer_offers_articles_as_buttons(engine: AnswerEngine, lang: str) -> None:
+    question = UNSURE_QUESTIONS[lang]
+    message, slots = ask(question)
+    meta = message["custom"]["samvad"]
+    assert meta["abstained"] and meta["sources"] == [] and meta["suggestions"][0] == TAX
+    offered = payloads(message)
+    assert offered[0] == PAYLOAD_CHOOSE_ARTICLE + json.dumps({"article_id": TAX})
+    assert len(offered) == len(meta["suggestions"]) + 1
+    assert message["buttons"][-1] == {
+        "title": BUTTON_NONE_OF_THESE[lang],
+        "payload": PAYLOAD_CHOOSE_ARTICLE,
+    }
+    assert all(len(b["title"]) <= samvad_actions.BUTTON_TITLE_MAX for b in message["buttons"])
+    assert slots["language"] == lang and slots["last_question"] == question
+    assert slots["last_article_key"] is None and slots["last_article_ids"] == []
+
+
+@slow
+@BOTH
+def test_picked_article_is_answered_with_its_buttons(engine: AnswerEngine, lang: str) -> None:
+    state = {"language": lang, "last_question": UNSURE_QUESTIONS[lang]}
+    picked = [{"entity": "article_id", "value": TAX}]
+    messages, slots = run(
+        ActionChooseArticle(), make_tracker("/choose_article", "choose_article", state, picked)
+    )
+    (message,) = messages
+    meta = message["custom"]["samvad"]
+    assert not meta["abstained"] and meta["sources"][0]["article_id"] == TAX
+    assert meta["language"] == lang and SOURCE_LABEL[lang] in message["text"]
+    assert PAYLOAD_HELPFUL in payloads(message)
+    assert slots["last_article_key"] == f"{TAX}/{lang}" and slots["last_article_ids"] == [TAX]
+
+
+@slow
+@BOTH
+def test_none_of_these_says_there_is_no_article(engine: AnswerEngine, lang: str) -> None:
+    state = {"language": lang, "last_question": UNSURE_QUESTIONS[lang]}
+    messages, slots = run(
+        ActionChooseArticle(), make_tracker("/choose_article", "choose_article", state)
+    )
+    (message,) = messages
+    assert message["text"].startswith("माफ करा" if lang == "mr" else "Sorry")
+    assert message["buttons"] == [] and message["custom"]["samvad"]["abstained"]
+    assert slots["last_article_key"] is None
+
+
+@BOTH
+def test_picking_before_any_question(lang: str) -> None:
+    tracker = make_tracker("/choose_article", "choose_article", {"language": lang})
+    messages, slots = run(ActionChooseArticle(), tracker)
+    assert [m["text"] for m in messages] == [MESSAGES["nothing_to_continue"][lang]]
+    assert slots == {}
 
 
 @slow

@@ -153,6 +153,44 @@ def test_gibberish_is_not_answered_confidently(stack: RasaStack) -> None:
     assert payloads(reply) == []
 
 
+# Not covered by the seed article, though close enough that the engine is unsure: it offers
+# the article rather than answering.
+UNSURE_QUESTION = "Is there free wifi in Thane city?"
+
+
+@pytest.mark.parametrize("pick", ["article", "none"])
+def test_unsure_question_offers_the_article_and_the_pick_is_answered(
+    stack: RasaStack, pick: str
+) -> None:
+    sender = f"unsure-{pick}"
+    offer = stack.say(sender, UNSURE_QUESTION)
+    facts = answer_facts(offer)
+    assert facts["abstained"] is True and facts["suggestions"] == [JAPAN_ARTICLE]
+    buttons = payloads(offer)
+    assert buttons == [f'/choose_article{{"article_id": "{JAPAN_ARTICLE}"}}', "/choose_article"]
+    picked = stack.say(sender, buttons[0] if pick == "article" else buttons[1])
+    facts = answer_facts(picked)
+    if pick == "article":
+        assert facts["abstained"] is False and facts["language"] == "en"
+        assert facts["sources"][0]["article_id"] == JAPAN_ARTICLE
+        assert '/feedback{"helpful":true}' in payloads(picked)
+    else:
+        assert facts["abstained"] is True and texts(picked).startswith("Sorry, I don't have")
+        assert payloads(picked) == []
+    with sqlite3.connect(stack.data_dir / "samvad.db") as db:
+        logged = db.execute(
+            "SELECT answered, article_ids FROM questions WHERE question = ?", (UNSURE_QUESTION,)
+        ).fetchall()
+    assert (0, JAPAN_ARTICLE) in logged and all(answered == 0 for answered, _ in logged)
+
+
+def test_none_of_these_typed_in_marathi_is_understood(stack: RasaStack) -> None:
+    sender = "typed-none"
+    assert answer_facts(stack.say(sender, UNSURE_QUESTION))["suggestions"] == [JAPAN_ARTICLE]
+    reply = stack.say(sender, "यापैकी काहीही नाही")
+    assert answer_facts(reply)["abstained"] is True and payloads(reply) == []
+
+
 def test_more_and_feedback_after_an_answer(stack: RasaStack) -> None:
     sender = "reader"
     first = answer_facts(stack.say(sender, "Who attended the agreement ceremony in Japan?"))
