@@ -1,12 +1,14 @@
 """Answer quality and latency: dense-only, BM25-only and hybrid side by side.
 
 For each evaluation set it prints R@1, R@5 and MRR (article level), and on the dev set also the
-rate of answers containing the expected fact, abstention precision / recall, the language-match
-rate, and p50 / p95 latency per stage (embed, search, fuse, compose).
+rate of answers containing the expected fact, abstention precision / recall (an offer of the
+closest articles counts as abstaining: no answer is shown), how many questions were answered,
+offered articles or refused, the language-match rate, and p50 / p95 latency per stage (embed,
+search, fuse, compose).
 
     .venv/bin/python -m bench.answers               # dev + held-out + Tatoeba + MahaSQuAD slice
     .venv/bin/python -m bench.answers --sets dev    # dev set only
-    .venv/bin/python -m bench.answers --calibrate   # sweep of both abstention thresholds
+    .venv/bin/python -m bench.answers --calibrate   # sweep of the abstain and confirm thresholds
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from actions.engine.analyzer import normalize
-from actions.engine.answers import AnswerEngine
+from actions.engine.answers import AnswerEngine, Retrieval
 from actions.engine.language import prepare_query
 from actions.engine.model import Embedder
 from actions.engine.retriever import SEARCH_MODES, SearchMode
@@ -42,6 +44,9 @@ from bench.common import (
 # An answer to a question no article covers misleads a citizen; a refusal only sends them to the
 # helpline and puts the question in front of staff. So a wrong answer counts twice.
 WRONG_ANSWER_COST = 2
+# Offering the closest articles instead of answering costs the citizen one tap (or a "none of
+# these"), and shows no wrong text: a quarter of a refusal.
+OFFER_COST = 0.25
 
 
 @dataclass
@@ -52,6 +57,9 @@ class ModeResult:
     fact_hits: list[bool] = field(default_factory=list)
     abstained_out: list[bool] = field(default_factory=list)
     abstained_in: list[bool] = field(default_factory=list)
+    offered_out: list[bool] = field(default_factory=list)
+    offered_in: list[bool] = field(default_factory=list)
+    offered_right: list[bool] = field(default_factory=list)
     language_match: list[bool] = field(default_factory=list)
     stages: dict[str, list[float]] = field(default_factory=dict)
 
@@ -101,9 +109,8 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
             hits = retriever.rank(dense, lexical, mode, 10, query.lexical_langs)
         if hits:
             with _timed(stages, "compose"):
-                engine._from_article(
-                    item.question, item.lang, vectors, query, hits[0], retriever, 1.0
-                )
+                searched = Retrieval(query, vectors, hits, retriever)
+                engine._from_article(item.question, item.lang, searched, hits[0].article.id)
         ids = [h.article.id for h in hits]
         if item.expected_article:
             result.ranks.append(
@@ -111,10 +118,15 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
             )
         with _timed(stages, "total"):
             answer = engine.answer(item.question, mode=mode)
+        offered = [s.article_id for s in answer.suggestions]
         if item.kind == "out_of_scope":
             result.abstained_out.append(answer.abstained)
+            result.offered_out.append(bool(offered))
             continue
         result.abstained_in.append(answer.abstained)
+        result.offered_in.append(bool(offered))
+        if offered:
+            result.offered_right.append(item.expected_article in offered)
         result.language_match.append(answer.language == item.lang)
         if item.expected_fact:
             result.fact_hits.append(normalize(item.expected_fact) in normalize(answer.text))
@@ -142,6 +154,16 @@ def _report(name: str, results: dict[SearchMode, ModeResult], answers: bool) -> 
         line += f" {percentile(total, 50):7.1f} {percentile(total, 95):7.1f}"
         print(line)
     hybrid = results.get("hybrid")
+    if hybrid is not None and answers:
+        out, inside = hybrid.abstained_out, hybrid.abstained_in
+        print(
+            f"hybrid outcomes: out of scope {len(out)}: answered {len(out) - sum(out)}, "
+            f"offered articles {sum(hybrid.offered_out)}, refused "
+            f"{sum(out) - sum(hybrid.offered_out)}; in scope {len(inside)}: answered "
+            f"{len(inside) - sum(inside)}, offered {sum(hybrid.offered_in)} (the right article "
+            f"among them {sum(hybrid.offered_right)}), refused "
+            f"{sum(inside) - sum(hybrid.offered_in)}"
+        )
     if hybrid is not None:
         print(
             "hybrid stage latency p50 / p95 ms: "
@@ -234,12 +256,74 @@ def calibrate(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:
             f"(cost {WRONG_ANSWER_COST * answered_out + refused_in}; a wrong answer costs "
             f"{WRONG_ANSWER_COST}x a refusal)"
         )
-    print("wrong side of the engine's thresholds:")
+    print("wrong side of the engine's abstain thresholds:")
     for s in sorted(scored, key=lambda s: s.agreement):
         answered = s.confidence >= engine.threshold and s.agreement >= engine.agreement_below
         if answered == s.out_of_scope:
             tag = "OUT answered" if s.out_of_scope else "IN  refused "
             print(f"  {tag} {s.confidence:.3f} {s.agreement:.3f} {s.item.question}")
+    _calibrate_confirm(engine, scored)
+
+
+def _outcomes(
+    scored: list[Scored], lower: tuple[float, float], upper: tuple[float, float]
+) -> tuple[float, list[str]]:
+    """Cost and per-question outcome ("answer" / "offer" / "refuse") for a pair of pairs."""
+    outcomes: list[str] = []
+    cost = 0.0
+    for s in scored:
+        if s.confidence < lower[0] or s.agreement < lower[1]:
+            outcome = "refuse"
+        elif s.confidence < upper[0] or s.agreement < upper[1]:
+            outcome = "offer"
+        else:
+            outcome = "answer"
+        outcomes.append(outcome)
+        if outcome == "offer":
+            cost += OFFER_COST
+        elif s.out_of_scope and outcome == "answer":
+            cost += WRONG_ANSWER_COST
+        elif not s.out_of_scope and outcome == "refuse":
+            cost += 1
+    return cost, outcomes
+
+
+def _calibrate_confirm(engine: AnswerEngine, scored: list[Scored]) -> None:
+    """Sweep the confirm pair above the engine's abstain pair; print the cheapest and the
+    engine's, with how many questions each outcome gets."""
+    lower = (engine.threshold, engine.agreement_below)
+    candidates = []
+    for confidence in np.arange(lower[0], 0.905, 0.005):
+        for agreement in np.arange(lower[1], 0.305, 0.005):
+            upper = (round(float(confidence), 3), round(float(agreement), 3))
+            cost, _ = _outcomes(scored, lower, upper)
+            # Ties go to the lower thresholds: answer directly when in doubt between equal costs.
+            candidates.append((cost, sum(upper), upper))
+    cheapest = min(candidates)[2]
+    print(
+        f"confirm band (an offer costs {OFFER_COST} of a refusal, a wrong answer "
+        f"{WRONG_ANSWER_COST}):"
+    )
+    for label, upper in (("cheapest", cheapest), ("engine's", engine.confirm_below)):
+        cost, outcomes = _outcomes(scored, lower, upper)
+        counts = {
+            side: {o: sum(1 for s, x in zip(scored, outcomes, strict=True)
+                          if s.out_of_scope == (side == "out") and x == o)
+                   for o in ("answer", "offer", "refuse")}
+            for side in ("out", "in")
+        }  # fmt: skip
+        print(
+            f"  {label:9} answer at confidence >= {upper[0]:.3f} and agreement >= "
+            f"{upper[1]:.3f}: out of scope answered {counts['out']['answer']}, offered "
+            f"{counts['out']['offer']}, refused {counts['out']['refuse']}; in scope answered "
+            f"{counts['in']['answer']}, offered {counts['in']['offer']}, refused "
+            f"{counts['in']['refuse']} (cost {cost:.2f})"
+        )
+    _, outcomes = _outcomes(scored, lower, engine.confirm_below)
+    print("out of scope and still answered directly at the engine's thresholds:")
+    for s, outcome in zip(scored, outcomes, strict=True):
+        if s.out_of_scope and outcome == "answer":
+            print(f"  {s.confidence:.3f} {s.agreement:.3f} {s.item.question}")
 
 
 def _engine_for(folders: list[Path], embedder: Embedder, name: str) -> AnswerEngine:
