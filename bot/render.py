@@ -3,7 +3,8 @@
 - Every text is HTML-escaped; only the markup added here is real markup.
 - The engine's source line (``Source: <title> (<date>)``, ``स्रोत: …``) becomes a bold label, the
   title (a link when the article has a web address) and the date written out in the line's
-  language (``29 November 2026`` / ``२९ नोव्हेंबर २०२६``).
+  language (``29 November 2026`` / ``२९ नोव्हेंबर २०२६``). When the engine was unsure and offers
+  articles, their numbered lines (``1. <title> (<date>)``) get the same treatment.
 - Texts longer than Telegram's 4,096 characters are split at sentence ends (। ॥ . ? !), else at
   line breaks, else between words; the buttons go with the last part.
 - Rasa buttons become an inline keyboard whose ``callback_data`` is the Rasa payload. Telegram
@@ -49,6 +50,7 @@ _SOURCE_LINE = re.compile(
     r"^(?:🔗\s*)?(?P<label>Source|स्रोत):\s*(?P<title>.+?)\s*\((?P<date>\d{4}-\d{2}-\d{2})\)\s*$"
 )
 _URL_LINE = re.compile(r"^(?:🔗\s*)?(?:(?:Source|स्रोत):\s*)?(?P<url>https?://\S+)\s*$")
+_OFFER_LINE = re.compile(r"^(?P<n>\d)\. (?P<title>.+?) \((?P<date>\d{4}-\d{2}-\d{2})\)$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # A sentence ends at । ॥ . ? ! (plus closing quotes or brackets) followed by white space.
 _SENTENCE_END = re.compile("(?<=[।॥.?!])[\"'\u201d\u2019)\\]]*[ \\t]+|\\n+")
@@ -251,6 +253,7 @@ class Facts:
     abstained: bool = False
     kind: str = ""
     sources: tuple[Mapping[str, Any], ...] = ()
+    suggestions: tuple[str, ...] = ()
 
     @classmethod
     def from_custom(cls, custom: Any) -> Facts | None:
@@ -259,6 +262,7 @@ class Facts:
             return None
         facts = custom["samvad"]
         sources = facts.get("sources")
+        suggestions = facts.get("suggestions")
         return cls(
             language=as_language(facts.get("language")),
             abstained=bool(facts.get("abstained")),
@@ -266,6 +270,7 @@ class Facts:
             sources=tuple(s for s in sources if isinstance(s, Mapping))
             if isinstance(sources, list)
             else (),
+            suggestions=tuple(str(s) for s in suggestions) if isinstance(suggestions, list) else (),
         )
 
 
@@ -321,9 +326,16 @@ def render_html(text: str, facts: Facts | None = None) -> str:
                 url = url or found.group("url")
                 if found.group("url") == url:
                     lines[i] = "\0"  # shown as the title's link instead
+    offers = facts is not None and bool(facts.suggestions)
+    offer_language = (facts.language if facts else None) or script_language(text) or "en"
     out: list[str] = []
     for i, line in enumerate(lines):
         if line == "\0":
+            continue
+        offered = _OFFER_LINE.match(line) if offers else None
+        if offered is not None:
+            date = escape(format_date(offered.group("date"), offer_language))
+            out.append(f"{offered.group('n')}. <i>{escape(offered.group('title'))}</i> · {date}")
             continue
         match = _SOURCE_LINE.match(line) if i == source_at else None
         if match is None:

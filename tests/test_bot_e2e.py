@@ -245,6 +245,32 @@ def test_question_without_an_article_is_not_answered(
     assert reply.buttons == []
 
 
+# Not covered by any article here, but close enough to the seed article that the engine is unsure.
+UNSURE_QUESTION = "Is there free wifi in Thane city?"
+NONE_OF_THESE = "/choose_article"
+
+
+@pytest.mark.parametrize("pick", ["article", "none"])
+def test_unsure_question_offers_the_article_as_a_button(citizen: Citizen, pick: str) -> None:
+    citizen.chooses("en")
+    (offer,) = citizen.says(UNSURE_QUESTION)
+    assert offer.text.startswith("I'm not sure I have an article")
+    assert "\n1. Thane Municipal Corporation and Japan" in offer.text
+    assert JAPAN_TITLE["en"] in offer.text and offer.text.endswith(DATE["en"])
+    article_button, none_button = offer.buttons
+    assert article_button["text"].startswith("Thane Municipal Corporation and Japan")
+    # The article's payload is longer than Telegram's 64 bytes of callback data: a short key.
+    assert len(article_button["callback_data"].encode()) <= 64
+    assert none_button == {"text": "None of these", "callback_data": NONE_OF_THESE}
+    if pick == "article":
+        (answer,) = citizen.presses(offer, article_button["callback_data"])
+        assert JAPAN_TITLE["en"] in answer.text and "📄 Source:" in answer.text
+        assert HELPFUL in answer.callback_data
+    else:
+        (reply,) = citizen.presses(offer, NONE_OF_THESE)
+        assert reply.text.startswith(ABSTAINED["en"]) and reply.buttons == []
+
+
 def test_long_answer_is_split_with_nothing_lost(citizen: Citizen) -> None:
     citizen.chooses("en")
     citizen.emulator.send_text(citizen.chat_id, LONG_QUESTION)

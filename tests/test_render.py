@@ -61,6 +61,44 @@ def test_answer_is_escaped_and_its_source_line_formatted(language: str) -> None:
     assert "<" in text and "&" in text  # the citizen sees the original characters
 
 
+OFFERS = {
+    "mr": "मला खात्री नाही की … यापैकी कशाबद्दल?\n1. ठाणे <आणि> जपान करार (2026-11-29)\n"
+    "2. Birth certificate & fees (2026-01-05)",
+    "en": "I'm not sure … one of them?\n1. Thane <and> Japan agreement (2026-11-29)\n"
+    "2. Birth certificate & fees (2026-01-05)",
+}
+OFFERED_LINES = {
+    "mr": (
+        "1. ठाणे <आणि> जपान करार · २९ नोव्हेंबर २०२६",
+        "2. Birth certificate & fees · ५ जानेवारी २०२६",
+    ),
+    "en": (
+        "1. Thane <and> Japan agreement · 29 November 2026",
+        "2. Birth certificate & fees · 5 January 2026",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["mr", "en"])
+def test_offered_articles_are_listed_with_written_out_dates(language: str) -> None:
+    (reply,) = read_replies(
+        [
+            {"text": OFFERS[language], "buttons": [{"title": "x", "payload": "/choose_article"}]},
+            {"custom": {"samvad": {"language": language, "suggestions": ["a", "b"]}}},
+        ]
+    )
+    assert reply.facts is not None and reply.facts.suggestions == ("a", "b")
+    rendered = render_html(reply.text, reply.facts)
+    assert "<i>" in rendered and "&lt;" in rendered
+    text, _ = parse_html(rendered)
+    assert text.splitlines()[1:] == list(OFFERED_LINES[language])
+
+
+def test_numbered_lines_stay_as_typed_without_offers() -> None:
+    text = "Steps:\n1. Pay the fee (2026-01-05)"
+    assert render_html(text) == escape(text)
+
+
 def test_text_that_looks_like_markup_stays_text() -> None:
     hostile = '<a href="javascript:alert(1)">click</a> <b>bold</b> & <script>'
     rendered = render_html(hostile)
