@@ -420,31 +420,30 @@ class AnswerEngine:
         answer. Nothing is logged: the question is already in the log with the articles offered.
         """
         question = " ".join(question.split())
-        if article_id is None or not question:
-            detected = prepare_query(question).detected if question else None
-            lang = language if language in TEXTS else detected.lang if detected else "en"
-            return self._abstain(question, lang, 0.0, None, False, None, log=False)
-        retrieval = self.search(question)
-        lang = language if language in TEXTS else retrieval.query.detected.lang
-        snapshot = retrieval.retriever.snapshot
-        if not any(a.id == article_id for a in snapshot.articles.values()):
-            romanized = retrieval.query.detected.romanized
-            return self._abstain(question, lang, 0.0, None, romanized, None, log=False)
-        return self._from_article(question, lang, retrieval, article_id)
+        if article_id is not None and question:
+            retrieval = self.search(question)
+            lang = language if language in TEXTS else retrieval.query.detected.lang
+            if any(a.id == article_id for a in retrieval.retriever.snapshot.articles.values()):
+                return self._from_article(question, lang, retrieval, article_id)
+        detected = prepare_query(question).detected if question else None
+        lang = language if language in TEXTS else detected.lang if detected else "en"
+        romanized = detected.romanized if detected else False
+        return self._abstain(question, lang, 0.0, None, romanized, agreement=None, log=False)
 
     def _from_article(
         self, question: str, lang: str, retrieval: Retrieval, article_id: str
     ) -> Answer:
-        """Answer from article ``article_id``, in ``lang`` when that version exists: from its
-        passage ranked highest by the search, else its passage closest to the question."""
+        """Answer from article ``article_id``, in ``lang`` when that version exists: from the
+        passage the search ranked first for the article when it is in that version, else the
+        version's passage closest to the question."""
         snapshot = retrieval.retriever.snapshot
         versions = [a for a in snapshot.articles.values() if a.id == article_id]
         article = next((a for a in versions if a.lang == lang), versions[0])
         chunks = [snapshot.chunks[v] for v in article.vector_ids]
         vectors = retrieval.vectors
-        ranked = next((h.chunk for h in retrieval.hits if h.article.key == article.key), None)
-        if ranked is not None:
-            chunk = ranked
+        first = next((h for h in retrieval.hits if h.article.id == article_id), None)
+        if first is not None and first.article.key == article.key:
+            chunk = first.chunk
         else:
             chunk_vectors = np.vstack([snapshot.vectors.reconstruct(c.vector_id) for c in chunks])
             chunk = chunks[int(np.argmax((chunk_vectors @ vectors.T).max(axis=1)))]
