@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.config import BotConfig
 from bot.rasa_client import RasaClient, RasaUnavailableError, load_salt, sender_id
-from bot.render import Button, format_date, read_replies
+from bot.render import OFFER_LINE, Button, Reply, format_date, read_replies
 from bot.texts import LANGUAGE_BUTTONS, LANGUAGE_PROMPT, Lang, say, script_language
 from bot.topics import TopicIndex
 
@@ -61,11 +61,16 @@ class LocalChat:
         if self.buttons:
             self.show("   " + "   ".join(f"[{i}] {b.title}" for i, b in enumerate(self.buttons, 1)))
 
-    def _pretty(self, text: str, language: Lang | None) -> str:
+    def _pretty(self, reply: Reply) -> str:
+        """The reply's text with the dates of its source line (and of offered articles)
+        written out in its language."""
+        language = reply.language
+        offers = reply.facts is not None and bool(reply.facts.suggestions)
         lines = []
-        for line in text.split("\n"):
+        for line in reply.text.split("\n"):
             match = _SOURCE_DATE.search(line)
-            if match and language and line.startswith(("Source:", "स्रोत:")):
+            dated = line.startswith(("Source:", "स्रोत:")) or (offers and OFFER_LINE.match(line))
+            if match and language and dated:
                 line = line[: match.start()] + f"({format_date(match.group(1), language)})"
             lines.append(line)
         return "\n".join(lines)
@@ -81,7 +86,7 @@ class LocalChat:
         buttons: list[Button] = []
         for reply in replies:
             self.language = reply.language or self.language
-            self.show("संवाद: " + self._pretty(reply.text, reply.language))
+            self.show("संवाद: " + self._pretty(reply))
             buttons.extend(reply.buttons)
         self.show_buttons(buttons)
 

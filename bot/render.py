@@ -50,7 +50,8 @@ _SOURCE_LINE = re.compile(
     r"^(?:🔗\s*)?(?P<label>Source|स्रोत):\s*(?P<title>.+?)\s*\((?P<date>\d{4}-\d{2}-\d{2})\)\s*$"
 )
 _URL_LINE = re.compile(r"^(?:🔗\s*)?(?:(?:Source|स्रोत):\s*)?(?P<url>https?://\S+)\s*$")
-_OFFER_LINE = re.compile(r"^(?P<n>\d)\. (?P<title>.+?) \((?P<date>\d{4}-\d{2}-\d{2})\)$")
+# "1. <title> (<date>)": an article the engine offers when it is not sure.
+OFFER_LINE = re.compile(r"^(?P<n>\d)\. (?P<title>.+?) \((?P<date>\d{4}-\d{2}-\d{2})\)$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # A sentence ends at । ॥ . ? ! (plus closing quotes or brackets) followed by white space.
 _SENTENCE_END = re.compile("(?<=[।॥.?!])[\"'\u201d\u2019)\\]]*[ \\t]+|\\n+")
@@ -332,7 +333,7 @@ def render_html(text: str, facts: Facts | None = None) -> str:
     for i, line in enumerate(lines):
         if line == "\0":
             continue
-        offered = _OFFER_LINE.match(line) if offers else None
+        offered = OFFER_LINE.match(line) if offers else None
         if offered is not None:
             date = escape(format_date(offered.group("date"), offer_language))
             out.append(f"{offered.group('n')}. <i>{escape(offered.group('title'))}</i> · {date}")

@@ -354,10 +354,16 @@ def test_one_command_runs_the_local_chat_and_stops_everything(
         [sys.executable, "-m", "bot.supervisor", "--actions-port", str(action_port),
          "--rasa-port", str(rasa_port), "--endpoints", str(endpoints),
          "--log-dir", str(tmp_path / "log"), "--no-train"],
-        input="2\nhello\n/quit\n", capture_output=True, text=True, env=env, cwd=ROOT,
+        input=f"2\nhello\n{UNSURE_QUESTION}\n1\n/quit\n", capture_output=True, text=True,
+        env=env, cwd=ROOT,
         timeout=400, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert CHOSEN["en"] in result.stdout
     assert "Hello! I am Samvad, the Thane Municipal Corporation helper. Ask me" in result.stdout
+    # The unsure question's offer, its buttons as numbers, and the answer to pressing "1".
+    offer = result.stdout[result.stdout.index("I'm not sure I have an article") :]
+    assert "\n1. Thane Municipal Corporation and Japan" in offer and f"({DATE['en']})" in offer
+    assert "[1] Thane Municipal Corporation and Japan" in offer and "[2] None of these" in offer
+    assert "Source: Thane Municipal Corporation and Japan" in offer[offer.index("[2] None") :]
     assert "rasa stopped" in result.stdout and "actions stopped" in result.stdout
