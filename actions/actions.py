@@ -154,7 +154,11 @@ class EngineLike(Protocol):
     ) -> AnswerLike: ...
 
     def answer_from_article(
-        self, question: str, article_id: str | None, language: str | None = None
+        self,
+        question: str,
+        article_id: str | None,
+        language: str | None = None,
+        user_id: str | None = None,
     ) -> AnswerLike: ...
 
     def more(self, article_key: str, ordinal: int, language: str) -> AnswerLike | None: ...
@@ -383,7 +387,9 @@ class ActionChooseArticle(Action):  # type: ignore[misc]
         picked = next((str(v) for v in _entity_values(tracker, "article_id") if v), None)
         try:
             answer: AnswerLike = await _call_engine(
-                lambda engine: engine.answer_from_article(question, picked, language)
+                lambda engine: engine.answer_from_article(
+                    question, picked, language, tracker.sender_id
+                )
             )
         except Exception:
             logger.exception("the answer engine failed on a picked article")

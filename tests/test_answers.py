@@ -205,12 +205,15 @@ def test_unsure_question_offers_the_closest_articles_and_is_logged(
     ],
     ids=["marathi", "english", "english-from-marathi-article"],
 )
-def test_picked_article_answers_from_that_article_without_logging_again(
+def test_picked_article_answers_from_that_article_and_the_pick_is_recorded(
     engine: AnswerEngine, question: str, article: str, language: str, fact: str | None
 ) -> None:
     assert engine.log is not None
-    before = engine.log.unanswered()
-    answer = engine.answer_from_article(question, article)
+    user = f"picker-{language}-{article}"
+    offer = engine.answer(question, user_id=user)
+    assert article in [s.article_id for s in offer.suggestions]
+    logged = len(engine.log.unanswered())
+    answer = engine.answer_from_article(question, article, user_id=user)
     assert not answer.abstained and answer.language == language
     (source,) = answer.sources
     assert source.article_id == article
@@ -221,7 +224,9 @@ def test_picked_article_answers_from_that_article_without_logging_again(
         assert fact in answer.text
     else:
         assert "(This answer is from a Marathi article" in answer.text
-    assert engine.log.unanswered() == before
+    rows = engine.log.unanswered()
+    assert len(rows) == logged  # the pick is not a new question
+    assert (rows[0].question, rows[0].picked) == (question, article)
 
 
 @pytest.mark.parametrize(
@@ -233,11 +238,15 @@ def test_picking_none_or_a_removed_article_says_there_is_no_article(
     engine: AnswerEngine, article_id: str | None, language: str, words: str
 ) -> None:
     assert engine.log is not None
-    before = engine.log.unanswered()
-    answer = engine.answer_from_article(INCOME_TAX_EN, article_id, language)
+    user = f"none-picker-{language}-{article_id}"
+    engine.answer(INCOME_TAX_EN, language, user_id=user)
+    logged = len(engine.log.unanswered())
+    answer = engine.answer_from_article(INCOME_TAX_EN, article_id, language, user_id=user)
     assert answer.abstained and answer.sources == () and answer.suggestions == ()
     assert answer.language == language and answer.text.startswith(words)
-    assert engine.log.unanswered() == before
+    rows = engine.log.unanswered()
+    assert len(rows) == logged
+    assert (rows[0].question, rows[0].picked) == (INCOME_TAX_EN, article_id or "")
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ def test_ask_needs_a_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> 
         (
             ["--csv"],
             [
-                "asked_at,language,question,best_score,user_hash,offered_articles",
+                "asked_at,language,question,best_score,user_hash,offered_articles,picked_article",
                 ",en,When is the bus?,0.820,",
                 ",mr,पाणी?,0.500,",
             ],
@@ -134,8 +134,8 @@ def test_ask_needs_a_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> 
         (
             [],
             [
-                "[en]  When is the bus?  (best score 0.820; offered: tmt-routes, seed)",
-                "[mr]  पाणी?",
+                "When is the bus?  (best score 0.820; offered: tmt-routes, seed; picked: none)",
+                "[mr]  पाणी?  (best score 0.500)",
             ],
         ),
     ],
@@ -150,6 +150,7 @@ def test_unanswered_shows_the_articles_offered(
     log = QuestionLog(tmp_path)
     log.record_question("पाणी?", "mr", 0.5, answered=False, user_id="1")
     log.record_question("When is the bus?", "en", 0.82, False, "2", ["tmt-routes", "seed"])
+    log.record_pick("When is the bus?", None, "2")
     code, output = run("unanswered", *args)
     assert code == EXIT_OK
     printed = output.splitlines()
@@ -157,7 +158,7 @@ def test_unanswered_shows_the_articles_offered(
     for line, expected in zip(printed, lines, strict=True):
         assert expected in line
     if args:
-        assert printed[1].endswith(",tmt-routes seed") and printed[2].endswith(",")
+        assert printed[1].endswith(",tmt-routes seed,none") and printed[2].endswith(",,")
 
 
 @pytest.mark.slow

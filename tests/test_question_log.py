@@ -31,6 +31,23 @@ def test_unanswered_questions_are_listed_newest_first(
     assert [r.question for r in log.unanswered(limit=1)] == [question]
 
 
+@pytest.mark.parametrize(
+    ("picked", "shown"),
+    [("tax-rebate", "tax-rebate"), (None, ""), ("no pick", None)],
+    ids=["article", "none-of-these", "no-pick"],
+)
+def test_the_citizens_pick_among_offered_articles_is_shown_with_the_question(
+    log: QuestionLog, picked: str | None, shown: str | None
+) -> None:
+    log.record_question("कर सवलत?", "mr", 0.82, False, "7", ["tax-rebate", "water-cut"])
+    log.record_question("कर सवलत?", "mr", 0.82, False, "8", ["tax-rebate", "water-cut"])
+    if picked != "no pick":
+        log.record_pick("कर सवलत?", picked, "7")
+    other, mine = log.unanswered()
+    assert mine.offered == ("tax-rebate", "water-cut") and mine.picked == shown
+    assert other.picked is None  # another citizen's question: not their pick
+
+
 def test_user_ids_are_stored_only_as_salted_hashes(log: QuestionLog, tmp_path: Path) -> None:
     log.record_question("q", "en", 0.1, answered=False, user_id="123456789")
     log.record_feedback("q", ["a"], helpful=True, user_id="123456789")

@@ -181,7 +181,11 @@ def test_unsure_question_offers_the_article_and_the_pick_is_answered(
         logged = db.execute(
             "SELECT answered, article_ids FROM questions WHERE question = ?", (UNSURE_QUESTION,)
         ).fetchall()
+        picks = db.execute(
+            "SELECT article_id FROM picks WHERE question = ?", (UNSURE_QUESTION,)
+        ).fetchall()
     assert (0, JAPAN_ARTICLE) in logged and all(answered == 0 for answered, _ in logged)
+    assert ((JAPAN_ARTICLE if pick == "article" else ""),) in picks
 
 
 def test_none_of_these_typed_in_marathi_is_understood(stack: RasaStack) -> None:

@@ -411,15 +411,19 @@ class AnswerEngine:
         question: str,
         article_id: str | None,
         language: str | None = None,
+        user_id: str | None = None,
     ) -> Answer:
         """Answer ``question`` from the article the citizen picked among the ones offered.
 
         The passage is the article's closest one to the question, in ``language`` (default:
         the question's) when that version exists. ``article_id=None`` (the citizen picked none
         of them), an empty question or an article that no longer exists gets the "no article"
-        answer. Nothing is logged: the question is already in the log with the articles offered.
+        answer. The question is already in the log with the articles offered; the pick is
+        recorded next to it (staff see it in ``samvad unanswered``).
         """
         question = " ".join(question.split())
+        if question and self.log is not None:
+            self.log.record_pick(question, article_id, user_id)
         if article_id is not None and question:
             retrieval = self.search(question)
             lang = language if language in TEXTS else retrieval.query.detected.lang

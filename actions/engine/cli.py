@@ -155,7 +155,8 @@ def _parser() -> argparse.ArgumentParser:
         help="list the questions citizens asked that no article answered",
         description="Show the questions the bot could not answer (newest first), to decide "
         "which articles to write next. When the bot was not sure, it offered the citizen the "
-        "closest articles instead of answering; those article ids are shown after 'offered:'.",
+        "closest articles instead of answering; those article ids are shown after 'offered:', "
+        "and the one the citizen chose after 'picked:' ('none' for none of them).",
     )
     unanswered.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
     unanswered.add_argument("--limit", type=int, metavar="N", help="show only the newest N")
@@ -375,7 +376,15 @@ def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
     if args.csv:
         writer = csv.writer(out)
         writer.writerow(
-            ["asked_at", "language", "question", "best_score", "user_hash", "offered_articles"]
+            [
+                "asked_at",
+                "language",
+                "question",
+                "best_score",
+                "user_hash",
+                "offered_articles",
+                "picked_article",
+            ]
         )
         for row in rows:
             writer.writerow(
@@ -386,6 +395,7 @@ def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
                     f"{row.best_score:.3f}",
                     row.user_hash,
                     " ".join(row.offered),
+                    _picked(row.picked),
                 ]
             )
         return EXIT_OK
@@ -393,12 +403,21 @@ def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:
         print("No unanswered questions.", file=out)
     for row in rows:
         offered = f"; offered: {', '.join(row.offered)}" if row.offered else ""
+        if row.picked is not None:
+            offered += f"; picked: {_picked(row.picked)}"
         print(
             f"{row.asked_at}  [{row.language}]  {row.question}  "
             f"(best score {row.best_score:.3f}{offered})",
             file=out,
         )
     return EXIT_OK
+
+
+def _picked(article_id: str | None) -> str:
+    """How a citizen's choice among offered articles is shown: its id, "none" or nothing."""
+    if article_id is None:
+        return ""
+    return article_id or "none"
 
 
 class UsageError(ValueError):

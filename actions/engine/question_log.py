@@ -1,4 +1,5 @@
-"""What citizens asked, kept for staff in SQLite: every question, and 👍/👎 feedback.
+"""What citizens asked, kept for staff in SQLite: every question, the article a citizen picked
+when the bot offered some instead of answering, and 👍/👎 feedback.
 
 User ids are never stored: each is replaced by a salted hash, so staff can count people without
 knowing who they are. The salt comes from ``SAMVAD_USER_SALT`` or is created once in the data
@@ -37,6 +38,13 @@ CREATE TABLE IF NOT EXISTS questions (
     user_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_asked_at ON questions (asked_at);
+CREATE TABLE IF NOT EXISTS picks (
+    id INTEGER PRIMARY KEY,
+    picked_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    user_hash TEXT
+);
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY,
     given_at TEXT NOT NULL,
@@ -51,7 +59,8 @@ CREATE TABLE IF NOT EXISTS feedback (
 @dataclass(frozen=True)
 class LoggedQuestion:
     """One question the bot could not answer; ``offered`` are the articles it offered instead
-    when it was not sure (empty when it had none to offer)."""
+    when it was not sure (empty when it had none to offer), and ``picked`` the one the citizen
+    then chose (``""``: none of them; ``None``: no choice recorded)."""
 
     asked_at: str
     language: str
@@ -59,6 +68,7 @@ class LoggedQuestion:
     best_score: float
     user_hash: str | None
     offered: tuple[str, ...] = ()
+    picked: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,15 @@ class QuestionLog:
                 ),
             )
 
+    def record_pick(self, question: str, article_id: str | None, user_id: str | None) -> None:
+        """Store which offered article a citizen chose for ``question`` (``None``: none)."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO picks (picked_at, question, article_id, user_hash)"
+                " VALUES (?, ?, ?, ?)",
+                (_now(), question, article_id or "", self.user_hash(user_id)),
+            )
+
     def record_feedback(
         self, question: str, article_ids: list[str], helpful: bool, user_id: str | None = None
     ) -> None:
@@ -163,8 +182,11 @@ class QuestionLog:
     def unanswered(self, limit: int | None = None) -> list[LoggedQuestion]:
         """Questions the bot said it could not answer, newest first."""
         sql = (
-            "SELECT asked_at, language, question, best_score, user_hash, article_ids"
-            " FROM questions WHERE answered = 0 ORDER BY id DESC"
+            "SELECT q.asked_at, q.language, q.question, q.best_score, q.user_hash,"
+            " q.article_ids, (SELECT p.article_id FROM picks p WHERE p.question = q.question"
+            " AND p.user_hash IS q.user_hash AND p.picked_at >= q.asked_at"
+            " ORDER BY p.id LIMIT 1)"
+            " FROM questions q WHERE q.answered = 0 ORDER BY q.id DESC"
         )
         params: tuple[int, ...] = ()
         if limit is not None:
@@ -173,8 +195,10 @@ class QuestionLog:
         with self._connect() as db:
             rows = db.execute(sql, params).fetchall()
         return [
-            LoggedQuestion(asked, lang, text, score, user, tuple(a for a in ids.split(",") if a))
-            for asked, lang, text, score, user, ids in rows
+            LoggedQuestion(
+                asked, lang, text, score, user, tuple(a for a in ids.split(",") if a), picked
+            )
+            for asked, lang, text, score, user, ids, picked in rows
         ]
 
     def stats(self, days: int, top_unanswered: int = 10) -> Stats:
