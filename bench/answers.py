@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from actions.engine.analyzer import normalize
-from actions.engine.answers import AnswerEngine, Retrieval
+from actions.engine.answers import AnswerEngine, Retrieval, article_version
 from actions.engine.language import prepare_query
 from actions.engine.model import Embedder
 from actions.engine.retriever import SEARCH_MODES, SearchMode
@@ -110,7 +110,9 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
         if hits:
             with _timed(stages, "compose"):
                 searched = Retrieval(query, vectors, hits, retriever)
-                engine._from_article(item.question, item.lang, searched, hits[0].article.id)
+                best = hits[0].article
+                version = article_version(retriever.snapshot.articles, best.id, item.lang)
+                engine._from_article(item.question, item.lang, searched, version or best)
         ids = [h.article.id for h in hits]
         if item.expected_article:
             result.ranks.append(

@@ -50,12 +50,14 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from actions.engine.articles import LANGUAGES
 from actions.engine.index_store import IndexSnapshot, StoredArticle, StoredChunk
 from actions.engine.language import PreparedQuery, prepare_query
 from actions.engine.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
@@ -177,6 +179,15 @@ def _source(article: StoredArticle) -> Source:
     )
 
 
+def article_version(
+    articles: Mapping[str, StoredArticle], article_id: str, lang: str
+) -> StoredArticle | None:
+    """Article ``article_id`` in ``lang`` when that version exists, else in the other
+    language, else ``None`` (a key lookup per language, no scan)."""
+    keys = [f"{article_id}/{lang}", *(f"{article_id}/{o}" for o in LANGUAGES if o != lang)]
+    return next((articles[k] for k in keys if k in articles), None)
+
+
 def abstain_threshold() -> float:
     """The confidence below which the engine abstains (``SAMVAD_ABSTAIN_BELOW`` overrides)."""
     return _env_float("SAMVAD_ABSTAIN_BELOW", ABSTAIN_BELOW)
@@ -199,6 +210,15 @@ def confirm_thresholds() -> tuple[float, float]:
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name, "").strip()
     return float(value) if value else default
+
+
+def _clears(retrieval: Retrieval, confidence_below: float, agreement_below: float) -> bool:
+    """Whether the search found passages and both signals reach the given thresholds (an
+    agreement of ``None``, a model without a latent-term head, is not checked)."""
+    if not retrieval.hits or retrieval.confidence < confidence_below:
+        return False
+    agreement = retrieval.agreement
+    return agreement is None or agreement >= agreement_below
 
 
 def compose_text(
@@ -288,23 +308,14 @@ class AnswerEngine:
     def covers(self, retrieval: Retrieval) -> bool:
         """Whether an article may cover the question: both signals at or above the lower
         (abstain) thresholds. The engine then answers or, when unsure, offers articles."""
-        if not retrieval.hits or retrieval.confidence < self.threshold:
-            return False
-        agreement = retrieval.agreement
-        return agreement is None or agreement >= self.agreement_below
+        return _clears(retrieval, self.threshold, self.agreement_below)
 
     def verdict(self, retrieval: Retrieval) -> Verdict:
         """``answer`` when both signals clear the higher thresholds, ``confirm`` (offer the
         closest articles) when they clear only the lower ones, else ``abstain``."""
         if not self.covers(retrieval):
             return "abstain"
-        confidence_below, agreement_below = self.confirm_below
-        agreement = retrieval.agreement
-        if retrieval.confidence < confidence_below or (
-            agreement is not None and agreement < agreement_below
-        ):
-            return "confirm"
-        return "answer"
+        return "answer" if _clears(retrieval, *self.confirm_below) else "confirm"
 
     def answer(
         self,
@@ -343,7 +354,9 @@ class AnswerEngine:
             return abstained, passages
         if verdict == "confirm":
             return self._offer(question, lang, retrieval, user_id), passages
-        result = self._from_article(question, lang, retrieval, retrieval.hits[0].article.id)
+        best = retrieval.hits[0].article
+        article = article_version(retrieval.retriever.snapshot.articles, best.id, lang) or best
+        result = self._from_article(question, lang, retrieval, article)
         if self.log is not None:
             self.log.record_question(
                 question, lang, confidence, True, user_id, [s.article_id for s in result.sources]
@@ -384,7 +397,9 @@ class AnswerEngine:
             if len(offered) < MAX_SUGGESTIONS and all(
                 s.article_id != hit.article.id for s in offered
             ):
-                offered.append(_source(articles.get(f"{hit.article.id}/{lang}", hit.article)))
+                offered.append(
+                    _source(article_version(articles, hit.article.id, lang) or hit.article)
+                )
         if self.log is not None:
             self.log.record_question(
                 question,
@@ -427,25 +442,24 @@ class AnswerEngine:
         if article_id is not None and question:
             retrieval = self.search(question)
             lang = language if language in TEXTS else retrieval.query.detected.lang
-            if any(a.id == article_id for a in retrieval.retriever.snapshot.articles.values()):
-                return self._from_article(question, lang, retrieval, article_id)
+            article = article_version(retrieval.retriever.snapshot.articles, article_id, lang)
+            if article is not None:
+                return self._from_article(question, lang, retrieval, article)
         detected = prepare_query(question).detected if question else None
         lang = language if language in TEXTS else detected.lang if detected else "en"
         romanized = detected.romanized if detected else False
         return self._abstain(question, lang, 0.0, None, romanized, agreement=None, log=False)
 
     def _from_article(
-        self, question: str, lang: str, retrieval: Retrieval, article_id: str
+        self, question: str, lang: str, retrieval: Retrieval, article: StoredArticle
     ) -> Answer:
-        """Answer from article ``article_id``, in ``lang`` when that version exists: from the
-        passage the search ranked first for the article when it is in that version, else the
+        """Answer from ``article`` (the version chosen by :func:`article_version`): from the
+        passage the search ranked first for that article when it is in this version, else the
         version's passage closest to the question."""
         snapshot = retrieval.retriever.snapshot
-        versions = [a for a in snapshot.articles.values() if a.id == article_id]
-        article = next((a for a in versions if a.lang == lang), versions[0])
         chunks = [snapshot.chunks[v] for v in article.vector_ids]
         vectors = retrieval.vectors
-        first = next((h for h in retrieval.hits if h.article.id == article_id), None)
+        first = next((h for h in retrieval.hits if h.article.id == article.id), None)
         if first is not None and first.article.key == article.key:
             chunk = first.chunk
         else:
