@@ -1,6 +1,6 @@
 """Samvad's Rasa custom actions: the thin layer between the conversation and the answer engine.
 
-``action_answer`` asks the engine (``actions.engine.answers``) and sends its answer with buttons
+``action_answer`` asks the engine (``samvad.answers``) and sends its answer with buttons
 (or, when the engine is not sure, the closest articles to pick from); ``action_choose_article``
 answers from the article picked; ``action_more`` reads on in the same article;
 ``action_feedback`` records 👍/👎; ``action_set_language`` works out the conversation language
@@ -30,7 +30,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.engine.language import detect_language
+from samvad.language import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ _NEGATIVE_FEEDBACK = re.compile(
 
 
 class SourceLike(Protocol):
-    """What the actions read from ``actions.engine.answers.Source``."""
+    """What the actions read from ``samvad.answers.Source``."""
 
     @property
     def article_id(self) -> str: ...
@@ -126,7 +126,7 @@ class SourceLike(Protocol):
 
 
 class AnswerLike(Protocol):
-    """What the actions read from ``actions.engine.answers.Answer``."""
+    """What the actions read from ``samvad.answers.Answer``."""
 
     @property
     def text(self) -> str: ...
@@ -147,7 +147,7 @@ class AnswerLike(Protocol):
 
 
 class EngineLike(Protocol):
-    """The part of ``actions.engine.answers.AnswerEngine`` the actions call."""
+    """The part of ``samvad.answers.AnswerEngine`` the actions call."""
 
     def answer(
         self, question: str, language: str | None = None, user_id: str | None = None
@@ -170,8 +170,8 @@ class EngineLike(Protocol):
 
 def create_engine() -> EngineLike:
     """Load the answer engine from the environment's settings (model + index, a few seconds)."""
-    from actions.engine.answers import AnswerEngine
-    from actions.engine.settings import Settings
+    from samvad.answers import AnswerEngine
+    from samvad.settings import Settings
 
     engine: EngineLike = AnswerEngine.from_settings(Settings.from_env())
     return engine

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from actions.engine.analyzer import normalize
-from actions.engine.answers import AnswerEngine, Retrieval, article_version
-from actions.engine.language import prepare_query
-from actions.engine.model import Embedder
-from actions.engine.retriever import SEARCH_MODES, SearchMode
+from samvad.analyzer import normalize
+from samvad.answers import AnswerEngine, Retrieval, article_version
+from samvad.language import prepare_query
+from samvad.model import Embedder
+from samvad.retriever import SEARCH_MODES, SearchMode
 from bench.common import (
     DEV_CORPUS,
     HELDOUT_QUESTIONS,

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from actions.engine.indexer import build_index
-from actions.engine.model import Embedder, provision_model
-from actions.engine.settings import Settings
+from samvad.indexer import build_index
+from samvad.model import Embedder, provision_model
+from samvad.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

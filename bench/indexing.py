@@ -13,9 +13,9 @@ import itertools
 import time
 from pathlib import Path
 
-from actions.engine.answers import AnswerEngine
-from actions.engine.indexer import build_index
-from actions.engine.settings import Settings
+from samvad.answers import AnswerEngine
+from samvad.indexer import build_index
+from samvad.settings import Settings
 from bench.common import article_text, load_embedder, mahmls_rows, temp_workdir
 
 BODY_CHARS = 500

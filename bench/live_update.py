@@ -14,8 +14,8 @@ import argparse
 import threading
 import time
 
-from actions.engine.answers import AnswerEngine
-from actions.engine.watcher import DEFAULT_DEBOUNCE_SECONDS, KnowledgeWatcher
+from samvad.answers import AnswerEngine
+from samvad.watcher import DEFAULT_DEBOUNCE_SECONDS, KnowledgeWatcher
 from bench.common import DEV_CORPUS, ROOT, build_temp_index, load_embedder, temp_workdir
 
 FILE = "water-cut-ghodbunder.en.md"

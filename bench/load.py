@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.engine.settings import Settings  # noqa: E402
+from samvad.settings import Settings  # noqa: E402
 from tests.emulator import BotApiEmulator  # noqa: E402
 from tests.servers import RasaStack, bot_process, build_index, say_to_rasa  # noqa: E402
 

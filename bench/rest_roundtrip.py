@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.engine.settings import Settings  # noqa: E402
+from samvad.settings import Settings  # noqa: E402
 from tests.servers import RasaStack  # noqa: E402
 
 QUESTIONS = [

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from actions.engine.settings import Settings
+from samvad.settings import Settings
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 

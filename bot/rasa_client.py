@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from actions.engine.question_log import stored_secret
+from samvad.question_log import stored_secret
 
 logger = logging.getLogger(__name__)
 

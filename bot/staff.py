@@ -10,12 +10,12 @@ commands exist.
 - ``/reload``: re-index now (``samvad index`` in a child process, so the bot never loads the
   embedding model) and reply with the index report; ``/check``: the validation report;
 - a ``.md`` document (caption ``/replace`` to overwrite), or ``/add`` / ``/replace`` followed by
-  the article text: validated with :func:`~actions.engine.articles.parse_article`, saved
+  the article text: validated with :func:`~samvad.articles.parse_article`, saved
   atomically as ``knowledge/<id>.<lang>.md`` (the name comes from the article, never from the
   sender's file name), indexed, and confirmed with its title and language — or rejected with
   ``file:line: reason`` and nothing saved.
 
-Every add, replace and reload is recorded in the ``audit`` table (:mod:`actions.engine.audit`).
+Every add, replace and reload is recorded in the ``audit`` table (:mod:`samvad.audit`).
 
 Validation problems: the bot polls ``knowledge/`` itself (:func:`watch_validation`, a cheap
 stat of the files every few seconds; on a change it runs the same validation the watcher and
@@ -40,7 +40,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from actions.engine.articles import (
+from samvad.articles import (
     ID_PATTERN,
     LANGUAGES,
     Article,
@@ -49,8 +49,8 @@ from actions.engine.articles import (
     load_knowledge,
     parse_article,
 )
-from actions.engine.audit import AuditLog
-from actions.engine.question_log import QuestionLog, Stats
+from samvad.audit import AuditLog
+from samvad.question_log import QuestionLog, Stats
 from bot.config import BotConfig
 from bot.handlers import Context, send_text, services, typing
 
@@ -184,7 +184,7 @@ def save_article(knowledge_dir: Path, data: bytes, name: str, replace: bool) -> 
 async def run_index(knowledge_dir: Path, index_dir: Path) -> tuple[bool, str]:
     """``samvad index`` in a child process; (whether it ran, its report or error)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "actions.engine.cli", "index",
+        sys.executable, "-m", "samvad.cli", "index",
         "--knowledge", str(knowledge_dir), "--index", str(index_dir),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

@@ -37,8 +37,8 @@ from typing import Any, TextIO
 import httpx
 import yaml
 
-from actions.engine.index_store import CURRENT_LINK
-from actions.engine.settings import Settings
+from samvad.index_store import CURRENT_LINK
+from samvad.settings import Settings
 from bot.config import BotConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def rasa_command(port: int, model: Path, endpoints: Path) -> list[str]:
 
 def watcher_command() -> list[str]:
     """``samvad watch``: re-index by itself when a file in ``knowledge/`` changes."""
-    return [str(APP_PYTHON), "-m", "actions.engine.cli", "watch"]
+    return [str(APP_PYTHON), "-m", "samvad.cli", "watch"]
 
 
 def service_env(**extra: str) -> dict[str, str]:

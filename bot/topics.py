@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from actions.engine.index_store import CURRENT_LINK, IndexSnapshot
+from samvad.index_store import CURRENT_LINK, IndexSnapshot
 from bot.texts import Lang
 
 logger = logging.getLogger(__name__)

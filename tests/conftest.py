@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.indexer import IndexReport, build_index
-from actions.engine.model import Embedder, provision_model
-from actions.engine.settings import Settings
+from samvad.indexer import IndexReport, build_index
+from samvad.model import Embedder, provision_model
+from samvad.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FICTIONAL_CORPUS = ROOT / "tests" / "fixtures" / "corpus"

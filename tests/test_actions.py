@@ -40,11 +40,11 @@ from actions.actions import (
     answer_text,
     message_language,
 )
-from actions.engine.answers import AnswerEngine
-from actions.engine.indexer import build_index
-from actions.engine.model import Embedder
-from actions.engine.question_log import QuestionLog
-from actions.engine.settings import Settings
+from samvad.answers import AnswerEngine
+from samvad.indexer import build_index
+from samvad.model import Embedder
+from samvad.question_log import QuestionLog
+from samvad.settings import Settings
 from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
 
 slow = pytest.mark.slow

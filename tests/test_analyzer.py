@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.engine.analyzer import analyze, normalize
+from samvad.analyzer import analyze, normalize
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.answers import AnswerEngine
-from actions.engine.index_store import IndexSnapshot
-from actions.engine.indexer import build_index
-from actions.engine.model import Embedder
-from actions.engine.question_log import QuestionLog
+from samvad.answers import AnswerEngine
+from samvad.index_store import IndexSnapshot
+from samvad.indexer import build_index
+from samvad.model import Embedder
+from samvad.question_log import QuestionLog
 from tests.conftest import index_dev_corpus
 
 pytestmark = pytest.mark.slow

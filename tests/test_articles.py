@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.articles import ArticleFormatError, load_knowledge, parse_article
+from samvad.articles import ArticleFormatError, load_knowledge, parse_article
 
 MARATHI = """---
 id: water-cut-kopri

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from actions.engine.articles import Article
-from actions.engine.chunking import (
+from samvad.articles import Article
+from samvad.chunking import (
     chunk_article,
     passage_for_embedding,
     split_sentences,

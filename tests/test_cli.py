@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.answers import AGREEMENT_BELOW
-from actions.engine.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
+from samvad.answers import AGREEMENT_BELOW
+from samvad.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 from tests.conftest import REAL_KNOWLEDGE, copy_articles
 
 SEED = "tmc-japan-mlit-smart-city-agreement"
@@ -144,7 +144,7 @@ def test_ask_needs_a_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> 
 def test_unanswered_shows_the_articles_offered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], lines: list[str]
 ) -> None:
-    from actions.engine.question_log import QuestionLog
+    from samvad.question_log import QuestionLog
 
     monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path))
     log = QuestionLog(tmp_path)
@@ -189,7 +189,7 @@ def test_help_speaks_to_staff(capsys: pytest.CaptureFixture[str]) -> None:
 def test_report_for_staff(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, csv_output: bool
 ) -> None:
-    from actions.engine.question_log import QuestionLog
+    from samvad.question_log import QuestionLog
 
     monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path))
     log = QuestionLog(tmp_path)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.index_store import IndexSnapshot, write_snapshot
-from actions.engine.indexer import build_index
-from actions.engine.language import prepare_query
-from actions.engine.model import Embedder
-from actions.engine.retriever import Retriever
-from actions.engine.settings import Settings
+from samvad.index_store import IndexSnapshot, write_snapshot
+from samvad.indexer import build_index
+from samvad.language import prepare_query
+from samvad.model import Embedder
+from samvad.retriever import Retriever
+from samvad.settings import Settings
 from tests.conftest import index_dev_corpus
 
 pytestmark = pytest.mark.slow

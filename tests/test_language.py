@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.engine.language import detect_language, prepare_query, romanized_to_devanagari
+from samvad.language import detect_language, prepare_query, romanized_to_devanagari
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def test_detect_language(text: str, lang: str, romanized: bool) -> None:
     ],
 )
 def test_romanized_to_devanagari_meets_marathi_spelling(romanized: str, devanagari: str) -> None:
-    from actions.engine.analyzer import analyze, skeletons
+    from samvad.analyzer import analyze, skeletons
 
     assert skeletons(analyze(romanized_to_devanagari(romanized))) == skeletons(analyze(devanagari))
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actions.engine.latent_terms import (
+from samvad.latent_terms import (
     KEPT_FEATURES,
     LatentTermEncoder,
     LatentTermsUnavailableError,
     LatentVector,
     latent_encoder_for,
 )
-from actions.engine.model import Embedder
-from actions.engine.settings import DEFAULT_MODEL
+from samvad.model import Embedder
+from samvad.settings import DEFAULT_MODEL
 
 
 @pytest.fixture(scope="module")

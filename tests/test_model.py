@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actions.engine.model import Embedder
+from samvad.model import Embedder
 
 pytestmark = pytest.mark.slow
 

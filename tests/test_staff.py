@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.audit import AuditLog
-from actions.engine.question_log import QuestionLog
+from samvad.audit import AuditLog
+from samvad.question_log import QuestionLog
 from bot.config import BotConfig, ConfigError
 from bot.staff import ArticleRejected, command_body, format_stats, save_article
 from bot.supervisor import WATCHER_READY, log_check, watcher_command

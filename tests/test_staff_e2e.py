@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.answers import AnswerEngine
-from actions.engine.audit import AuditLog
-from actions.engine.indexer import build_index
-from actions.engine.model import Embedder
-from actions.engine.question_log import QuestionLog
-from actions.engine.settings import Settings
+from samvad.answers import AnswerEngine
+from samvad.audit import AuditLog
+from samvad.indexer import build_index
+from samvad.model import Embedder
+from samvad.question_log import QuestionLog
+from samvad.settings import Settings
 from bot.supervisor import ROOT
 from tests.emulator import BotApiEmulator, SentMessage
 from tests.servers import Process, bot_process, free_port

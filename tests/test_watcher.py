@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from actions.engine.answers import Answer, AnswerEngine
-from actions.engine.indexer import IndexReport
-from actions.engine.model import Embedder
-from actions.engine.settings import Settings
-from actions.engine.watcher import KnowledgeWatcher
+from samvad.answers import Answer, AnswerEngine
+from samvad.indexer import IndexReport
+from samvad.model import Embedder
+from samvad.settings import Settings
+from samvad.watcher import KnowledgeWatcher
 from tests.conftest import index_dev_corpus
 
 pytestmark = pytest.mark.slow

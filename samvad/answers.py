@@ -57,14 +57,14 @@ from typing import Literal
 
 import numpy as np
 
-from actions.engine.articles import LANGUAGES
-from actions.engine.index_store import IndexSnapshot, StoredArticle, StoredChunk
-from actions.engine.language import PreparedQuery, prepare_query
-from actions.engine.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
-from actions.engine.model import Embedder, ModelUnavailableError, find_model
-from actions.engine.question_log import QuestionLog
-from actions.engine.retriever import Hit, Retriever, SearchMode
-from actions.engine.settings import Settings
+from samvad.articles import LANGUAGES
+from samvad.index_store import IndexSnapshot, StoredArticle, StoredChunk
+from samvad.language import PreparedQuery, prepare_query
+from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
+from samvad.model import Embedder, ModelUnavailableError, find_model
+from samvad.question_log import QuestionLog
+from samvad.retriever import Hit, Retriever, SearchMode
+from samvad.settings import Settings
 
 ABSTAIN_BELOW = 0.80
 AGREEMENT_BELOW = 0.18

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from indic_transliteration import sanscript
 
-from actions.engine.analyzer import ENGLISH_STOPWORDS, analyze, skeletons
+from samvad.analyzer import ENGLISH_STOPWORDS, analyze, skeletons
 
 _DEVANAGARI_LETTER = re.compile(r"[\u0900-\u097f]")
 _LATIN_LETTER = re.compile(r"[a-zA-Z]")

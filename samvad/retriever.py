@@ -19,8 +19,8 @@ from typing import Literal
 import bm25s
 import numpy as np
 
-from actions.engine.index_store import IndexSnapshot, StoredArticle, StoredChunk
-from actions.engine.model import Embedder
+from samvad.index_store import IndexSnapshot, StoredArticle, StoredChunk
+from samvad.model import Embedder
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid")

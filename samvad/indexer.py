@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
-from actions.engine.analyzer import analyze, skeletons
-from actions.engine.articles import Article, ArticleError, load_knowledge
-from actions.engine.chunking import chunk_article, passage_for_embedding
-from actions.engine.index_store import (
+from samvad.analyzer import analyze, skeletons
+from samvad.articles import Article, ArticleError, load_knowledge
+from samvad.chunking import chunk_article, passage_for_embedding
+from samvad.index_store import (
     IndexSnapshot,
     StoredArticle,
     StoredChunk,
@@ -31,9 +31,9 @@ from actions.engine.index_store import (
     write_snapshot,
     writer_lock,
 )
-from actions.engine.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
-from actions.engine.model import Embedder
-from actions.engine.settings import Settings
+from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
+from samvad.model import Embedder
+from samvad.settings import Settings
 
 
 @dataclass

@@ -17,14 +17,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from actions.engine.answers import Answer, AnswerEngine
-from actions.engine.articles import load_knowledge
-from actions.engine.index_store import IndexUnavailableError
-from actions.engine.indexer import IndexReport
-from actions.engine.model import Embedder, ModelUnavailableError, find_model, provision_model
-from actions.engine.question_log import QuestionLog
-from actions.engine.retriever import SEARCH_MODES, Hit
-from actions.engine.settings import Settings
+from samvad.answers import Answer, AnswerEngine
+from samvad.articles import load_knowledge
+from samvad.index_store import IndexUnavailableError
+from samvad.indexer import IndexReport
+from samvad.model import Embedder, ModelUnavailableError, find_model, provision_model
+from samvad.question_log import QuestionLog
+from samvad.retriever import SEARCH_MODES, Hit
+from samvad.settings import Settings
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -193,7 +193,7 @@ def cmd_model(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     """Update the index; exit 1 if any file was skipped."""
-    from actions.engine.indexer import build_index
+    from samvad.indexer import build_index
 
     settings = _settings(args)
     report = build_index(settings, _embedder(settings), show_progress=True)
@@ -317,7 +317,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     """Index, then re-index on every change until interrupted."""
-    from actions.engine.watcher import KnowledgeWatcher
+    from samvad.watcher import KnowledgeWatcher
 
     settings = _settings(args)
 

@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from actions.engine.sqlite_db import DB_NAME, connect
+from samvad.sqlite_db import DB_NAME, connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
