@@ -3,13 +3,14 @@
 ``action_answer`` asks the engine (``samvad.answers``) and sends its answer with buttons
 (or, when the engine is not sure, the closest articles to pick from); ``action_choose_article``
 answers from the article picked; ``action_more`` reads on in the same article;
-``action_feedback`` records 👍/👎; ``action_set_language`` works out the conversation language
-for small talk; and ``action_default_fallback`` replaces Rasa's silent default with a polite
-message.
+``action_feedback`` records 👍/👎; ``action_set_language`` applies the language policy
+(``samvad.reply_language``) for small talk; and ``action_default_fallback`` replaces Rasa's
+silent default with a polite message.
 
 The engine is created once per process, on first use (loading the model and index takes a few
 seconds), and engine calls run in a worker thread so the action server stays responsive. Any
-engine error becomes a polite bilingual message; the trace goes to the log, never to the citizen.
+engine error becomes a polite message in the reply's language; the trace goes to the log,
+never to the citizen.
 
 Start the server from the repository root (the app environment, next to the engine):
 
@@ -22,86 +23,39 @@ import asyncio
 import json
 import logging
 import re
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from samvad.language import detect_language
+from samvad import (
+    Answer,
+    AnswerEngine,
+    Lang,
+    Settings,
+    SettingsError,
+    as_language,
+    named_language,
+    plain_text,
+    reply_language,
+    text,
+    to_json,
+)
 
 logger = logging.getLogger(__name__)
 
 Event = dict[str, Any]
-LANGUAGES = ("mr", "en")
-DEFAULT_LANGUAGE = "mr"  # TMC's official language: used when nothing says otherwise for "more"
 
-# Messages sent by these actions (the responses that rules send are in domain.yml).
-MESSAGES: dict[str, dict[str, str]] = {
-    "engine_error": {
-        "mr": "माफ करा, आत्ता उत्तर शोधताना अडचण आली. कृपया थोड्या वेळाने पुन्हा प्रयत्न करा. "
-        "Sorry, something went wrong while looking for the answer; please try again later.",
-        "en": "Sorry, something went wrong while looking for the answer; please try again later. "
-        "माफ करा, आत्ता उत्तर शोधताना अडचण आली. कृपया थोड्या वेळाने पुन्हा प्रयत्न करा.",
-    },
-    "feedback_thanks": {
-        "mr": "अभिप्रायाबद्दल धन्यवाद! त्यामुळे आमची माहिती सुधारण्यास मदत होते.",
-        "en": "Thank you for the feedback! It helps us improve the information.",
-    },
-    "no_more": {
-        "mr": "या लेखात यापुढे आणखी माहिती नाही. दुसरा प्रश्न विचारा.",
-        "en": "There is nothing more in that article. Please ask another question.",
-    },
-    "nothing_to_continue": {
-        "mr": 'आधी एखादा प्रश्न विचारा, मग "आणखी" लिहून पुढील माहिती वाचता येईल.',
-        "en": 'Ask a question first; then type "more" to read on.',
-    },
-    "not_understood": {
-        "mr": "माफ करा, मला समजले नाही. कृपया तुमचा प्रश्न वेगळ्या शब्दांत विचारा.",
-        "en": "Sorry, I did not understand. Please ask your question in other words.",
-    },
-}
-BUTTON_MORE = {"mr": "आणखी वाचा", "en": "Read more"}
-BUTTON_HELPFUL = {"mr": "👍 उपयोगी", "en": "👍 Helpful"}
-BUTTON_NOT_HELPFUL = {"mr": "👎 उपयोगी नाही", "en": "👎 Not helpful"}
-SOURCE_LABEL = {"mr": "स्रोत", "en": "Source"}
-BUTTON_NONE_OF_THESE = {"mr": "यापैकी काहीही नाही", "en": "None of these"}
 PAYLOAD_MORE = "/more"
 PAYLOAD_CHOOSE_ARTICLE = "/choose_article"  # + {"article_id": …}; without it: none of these
 BUTTON_TITLE_MAX = 60
 PAYLOAD_HELPFUL = '/feedback{"helpful":true}'
 PAYLOAD_NOT_HELPFUL = '/feedback{"helpful":false}'
 
-# Small-talk words people type in Latin letters that mean the conversation is in Marathi
-# (the engine's detector covers question words; these are greetings and thanks).
-ROMANIZED_SMALL_TALK = frozenset(
-    {
-        "namaskar",
-        "namaskaar",
-        "namaste",
-        "ram",
-        "dhanyavad",
-        "dhanyawad",
-        "dhanyavaad",
-        "abhari",
-        "aabhar",
-        "abhar",
-        "shubh",
-        "suprabhat",
-        "bhetu",
-        "bhetuya",
-        "nirop",
-        "yeto",
-        "madat",
-        "marathi",
-        "marathit",
-        "marathitun",
-    }
-)
-_WORD = re.compile(r"[a-z]+")
-_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 # Words that turn typed feedback negative ("not useful", "उपयोगी नाही", "chukicha").
 _NEGATIVE_FEEDBACK = re.compile(
     r"\b(not|no|wrong|incorrect|useless|bad|outdated|old)\b|👎|नाही|नको|चुक|नव्हत|अपूर्ण|जुनी"
@@ -110,69 +64,43 @@ _NEGATIVE_FEEDBACK = re.compile(
 )
 
 
-class SourceLike(Protocol):
-    """What the actions read from ``samvad.answers.Source``."""
-
-    @property
-    def article_id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def lang(self) -> str: ...
-    @property
-    def date(self) -> str: ...
-    @property
-    def source_url(self) -> str | None: ...
-
-
-class AnswerLike(Protocol):
-    """What the actions read from ``samvad.answers.Answer``."""
-
-    @property
-    def text(self) -> str: ...
-    @property
-    def language(self) -> str: ...
-    @property
-    def abstained(self) -> bool: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def sources(self) -> Sequence[SourceLike]: ...
-    @property
-    def article_key(self) -> str | None: ...
-    @property
-    def next_ordinal(self) -> int | None: ...
-    @property
-    def suggestions(self) -> Sequence[SourceLike]: ...
-
-
 class EngineLike(Protocol):
-    """The part of ``samvad.answers.AnswerEngine`` the actions call."""
+    """The part of :class:`samvad.AnswerEngine` the actions call."""
 
     def answer(
-        self, question: str, language: str | None = None, user_id: str | None = None
-    ) -> AnswerLike: ...
+        self, question: str, language: Lang | None = None, user_id: str | None = None
+    ) -> Answer: ...
 
     def answer_from_article(
         self,
         question: str,
         article_id: str | None,
-        language: str | None = None,
+        language: Lang | None = None,
         user_id: str | None = None,
-    ) -> AnswerLike: ...
+    ) -> Answer: ...
 
-    def more(self, article_key: str, ordinal: int, language: str) -> AnswerLike | None: ...
+    def more(self, article_key: str, ordinal: int, language: Lang) -> Answer | None: ...
 
     def record_feedback(
         self, user_id: str, question: str, article_ids: list[str], helpful: bool
     ) -> None: ...
 
 
+def check_settings() -> Settings:
+    """The environment's settings; a bad value stops the action server with one line naming
+    the variable (at start-up, not at the first citizen's question)."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"samvad action server: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+check_settings()
+
+
 def create_engine() -> EngineLike:
     """Load the answer engine from the environment's settings (model + index, a few seconds)."""
-    from samvad.answers import AnswerEngine
-    from samvad.settings import Settings
-
     engine: EngineLike = AnswerEngine.from_settings(Settings.from_env())
     return engine
 
@@ -205,45 +133,15 @@ async def _call_engine(call: Callable[[EngineLike], Any]) -> Any:
     return await asyncio.to_thread(run)
 
 
-def _language(value: Any) -> str | None:
-    """``mr`` / ``en`` from a slot or entity value ("mr", "Marathi", "इंग्रजी"…), else ``None``."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().lower()
-    if text in LANGUAGES:
-        return text
-    if text.startswith(("mar", "मरा")):
-        return "mr"
-    if text.startswith(("eng", "ing", "इंग")):
-        return "en"
-    return None
-
-
-def message_language(text: str) -> str | None:
-    """The language a small-talk message is clearly in, or ``None`` when it does not say.
-
-    Devanagari means Marathi; Latin letters mean Marathi when they contain romanized Marathi
-    words ("namaskar", "dhanyavad", "kay aahe"). Plain English-looking text returns ``None``,
-    because "hi", "thanks" and "ok" are what Marathi speakers type too.
-    """
-    if _DEVANAGARI.search(text):
-        return "mr"
-    if any(word in ROMANIZED_SMALL_TALK for word in _WORD.findall(text.lower())):
-        return "mr"
-    # One word is too little for the detector ("hi" is also a Marathi word).
-    if len(_WORD.findall(text.lower())) > 1 and detect_language(text).romanized:
-        return "mr"
-    return None
-
-
-def _slot_language(tracker: Tracker) -> str | None:
-    return _language(tracker.get_slot("language"))
-
-
-def _reply_language(tracker: Tracker) -> str:
-    """Language for a message from these actions: the slot, else the message's, else Marathi."""
-    text = str(tracker.latest_message.get("text") or "")
-    return _slot_language(tracker) or message_language(text) or DEFAULT_LANGUAGE
+def _reply_language(tracker: Tracker) -> Lang:
+    """The language of this turn's reply (:func:`samvad.reply_language`): the citizen's explicit
+    choice, else the message's clear language, else the conversation's last, else Marathi."""
+    message = str(tracker.latest_message.get("text") or "")
+    return reply_language(
+        as_language(tracker.get_slot("chosen_language")),
+        message,
+        as_language(tracker.get_slot("language")),
+    )
 
 
 def _entity_values(tracker: Tracker, entity: str) -> list[Any]:
@@ -251,88 +149,53 @@ def _entity_values(tracker: Tracker, entity: str) -> list[Any]:
     return [e.get("value") for e in entities if e.get("entity") == entity]
 
 
-def _suggestion_buttons(answer: AnswerLike) -> list[dict[str, str]]:
+def _offer_buttons(answer: Answer) -> list[dict[str, str]]:
     """One button per article offered, then "none of these"."""
-    lang = answer.language if answer.language in LANGUAGES else DEFAULT_LANGUAGE
     buttons = []
-    for source in answer.suggestions:
-        title = source.title
+    for offered in answer.offers:
+        title = offered.title
         if len(title) > BUTTON_TITLE_MAX:
             title = title[: BUTTON_TITLE_MAX - 1].rstrip() + "…"
-        payload = PAYLOAD_CHOOSE_ARTICLE + json.dumps({"article_id": source.article_id})
+        payload = PAYLOAD_CHOOSE_ARTICLE + json.dumps({"article_id": offered.article_id})
         buttons.append({"title": title, "payload": payload})
-    buttons.append({"title": BUTTON_NONE_OF_THESE[lang], "payload": PAYLOAD_CHOOSE_ARTICLE})
+    buttons.append(
+        {"title": text("button_none_of_these", answer.language), "payload": PAYLOAD_CHOOSE_ARTICLE}
+    )
     return buttons
 
 
-def _answer_buttons(answer: AnswerLike) -> list[dict[str, str]]:
-    if answer.suggestions:
-        return _suggestion_buttons(answer)
-    if answer.abstained:
+def answer_buttons(answer: Answer) -> list[dict[str, str]]:
+    """The buttons that go with an answer: offers, or "more" and 👍/👎, or none."""
+    if answer.outcome == "offered":
+        return _offer_buttons(answer)
+    if not answer.answered:
         return []
-    lang = answer.language if answer.language in LANGUAGES else DEFAULT_LANGUAGE
+    lang = answer.language
     buttons = []
-    if answer.article_key and answer.next_ordinal is not None:
-        buttons.append({"title": BUTTON_MORE[lang], "payload": PAYLOAD_MORE})
-    buttons.append({"title": BUTTON_HELPFUL[lang], "payload": PAYLOAD_HELPFUL})
-    buttons.append({"title": BUTTON_NOT_HELPFUL[lang], "payload": PAYLOAD_NOT_HELPFUL})
+    if answer.continuation is not None:
+        buttons.append({"title": text("button_more", lang), "payload": PAYLOAD_MORE})
+    buttons.append({"title": text("button_helpful", lang), "payload": PAYLOAD_HELPFUL})
+    buttons.append({"title": text("button_not_helpful", lang), "payload": PAYLOAD_NOT_HELPFUL})
     return buttons
 
 
-def answer_text(answer: AnswerLike) -> str:
-    """The answer's text, plus the source link on its own line when the text lacks it."""
-    text = answer.text
-    url = answer.sources[0].source_url if answer.sources and not answer.abstained else None
-    if url and url not in text:
-        lang = answer.language if answer.language in LANGUAGES else DEFAULT_LANGUAGE
-        text = f"{text}\n🔗 {SOURCE_LABEL[lang]}: {url}"
-    return text
-
-
-def answer_metadata(answer: AnswerLike, kind: str) -> dict[str, Any]:
-    """Machine-readable facts about an answer, sent as the message's custom JSON.
-
-    Front ends can turn ``sources[].source_url`` into a real link button; tests read the
-    article id from here instead of parsing the citizen-facing text.
-    """
-    return {
-        "samvad": {
-            "kind": kind,
-            "language": answer.language,
-            "abstained": answer.abstained,
-            "confidence": round(float(answer.confidence), 4),
-            "article_key": answer.article_key,
-            "suggestions": [s.article_id for s in answer.suggestions],
-            "sources": [
-                {
-                    "article_id": s.article_id,
-                    "title": s.title,
-                    "lang": s.lang,
-                    "date": s.date,
-                    "source_url": s.source_url,
-                }
-                for s in answer.sources
-            ],
-        }
-    }
-
-
-def send_answer(dispatcher: CollectingDispatcher, answer: AnswerLike, kind: str) -> None:
-    """Send one answer: text with buttons, and the custom JSON in the same message."""
+def send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+    """Send one answer: the plain text for text-only channels, the buttons, and the answer
+    itself as the message's custom JSON (``{"samvad": samvad.to_json(answer)}``)."""
     dispatcher.utter_message(
-        text=answer_text(answer),
-        buttons=_answer_buttons(answer),
-        json_message=answer_metadata(answer, kind),
+        text=plain_text(answer),
+        buttons=answer_buttons(answer),
+        json_message={"samvad": to_json(answer)},
     )
 
 
-def send_message(dispatcher: CollectingDispatcher, key: str, language: str) -> None:
-    """Send one of :data:`MESSAGES` in ``language``."""
-    dispatcher.utter_message(text=MESSAGES[key][language])
+def send_message(dispatcher: CollectingDispatcher, key: str, language: Lang) -> None:
+    """Send the catalogue text ``key`` (``samvad.messages``) in ``language``."""
+    dispatcher.utter_message(text=text(key, language))
 
 
 class ActionAnswer(Action):  # type: ignore[misc]
-    """Answer a city question from the articles (or abstain) and remember it for "more"."""
+    """Answer a city question from the articles (or offer, or refuse) and remember it."""
 
     def name(self) -> str:
         return "action_answer"
@@ -341,31 +204,32 @@ class ActionAnswer(Action):  # type: ignore[misc]
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[Event]:
         question = str(tracker.latest_message.get("text") or "").strip()
+        language = _reply_language(tracker)
         if not question:
-            send_message(dispatcher, "not_understood", _reply_language(tracker))
+            send_message(dispatcher, "not_understood", language)
             return []
         try:
-            answer: AnswerLike = await _call_engine(
-                lambda engine: engine.answer(question, user_id=tracker.sender_id)
+            answer: Answer = await _call_engine(
+                lambda engine: engine.answer(question, language, tracker.sender_id)
             )
         except Exception:
             logger.exception("the answer engine failed on a question")
-            send_message(dispatcher, "engine_error", detect_language(question).lang)
+            send_message(dispatcher, "engine_error", language)
             return []
-        send_answer(dispatcher, answer, "answer")
-        return answer_events(answer, question, tracker)
+        send_answer(dispatcher, answer)
+        return answer_events(answer, question)
 
 
-def answer_events(answer: AnswerLike, question: str, tracker: Tracker) -> list[Event]:
+def answer_events(answer: Answer, question: str) -> list[Event]:
     """Slots that remember an answer for "more", feedback and picking an offered article."""
-    language = answer.language if answer.language in LANGUAGES else None
-    answered = not answer.abstained
+    answered = answer.answered
+    continuation = answer.continuation if answered else None
     return [
-        SlotSet("language", language or _slot_language(tracker)),
+        SlotSet("language", answer.language),
         SlotSet("last_question", question),
-        SlotSet("last_article_key", answer.article_key if answered else None),
-        SlotSet("next_ordinal", answer.next_ordinal if answered else None),
-        SlotSet("last_article_ids", [s.article_id for s in answer.sources] if answered else []),
+        SlotSet("last_article_key", continuation.article_key if continuation else None),
+        SlotSet("next_ordinal", continuation.next_ordinal if continuation else None),
+        SlotSet("last_article_ids", answer.article_ids if answered else []),
     ]
 
 
@@ -386,7 +250,7 @@ class ActionChooseArticle(Action):  # type: ignore[misc]
             return []
         picked = next((str(v) for v in _entity_values(tracker, "article_id") if v), None)
         try:
-            answer: AnswerLike = await _call_engine(
+            answer: Answer = await _call_engine(
                 lambda engine: engine.answer_from_article(
                     question, picked, language, tracker.sender_id
                 )
@@ -395,8 +259,8 @@ class ActionChooseArticle(Action):  # type: ignore[misc]
             logger.exception("the answer engine failed on a picked article")
             send_message(dispatcher, "engine_error", language)
             return []
-        send_answer(dispatcher, answer, "answer")
-        return answer_events(answer, question, tracker)
+        send_answer(dispatcher, answer)
+        return answer_events(answer, question)
 
 
 class ActionMore(Action):  # type: ignore[misc]
@@ -418,7 +282,7 @@ class ActionMore(Action):  # type: ignore[misc]
             send_message(dispatcher, "no_more", language)
             return []
         try:
-            more: AnswerLike | None = await _call_engine(
+            more: Answer | None = await _call_engine(
                 lambda engine: engine.more(key, int(ordinal), language)
             )
         except Exception:
@@ -428,8 +292,9 @@ class ActionMore(Action):  # type: ignore[misc]
         if more is None:
             send_message(dispatcher, "no_more", language)
             return [SlotSet("next_ordinal", None)]
-        send_answer(dispatcher, more, "more")
-        return [SlotSet("next_ordinal", more.next_ordinal)]
+        send_answer(dispatcher, more)
+        following = more.continuation.next_ordinal if more.continuation else None
+        return [SlotSet("next_ordinal", following), SlotSet("language", language)]
 
 
 def feedback_is_helpful(tracker: Tracker) -> bool:
@@ -441,8 +306,8 @@ def feedback_is_helpful(tracker: Tracker) -> bool:
             return True
         if str(value).strip().lower() in ("false", "no", "0"):
             return False
-    text = str(tracker.latest_message.get("text") or "")
-    return _NEGATIVE_FEEDBACK.search(text) is None
+    message = str(tracker.latest_message.get("text") or "")
+    return _NEGATIVE_FEEDBACK.search(message) is None
 
 
 class ActionFeedback(Action):  # type: ignore[misc]
@@ -470,12 +335,12 @@ class ActionFeedback(Action):  # type: ignore[misc]
 
 
 class ActionSetLanguage(Action):  # type: ignore[misc]
-    """Set the ``language`` slot before a small-talk response.
+    """Set the language slots before a small-talk response, by the one language policy.
 
-    An explicit choice (button payload or "मराठीत बोला" / "English please") wins; "change
-    language" without naming one switches to the other language. Otherwise a message in
-    Devanagari or romanized Marathi makes it Marathi, and an English-looking message keeps the
-    current language, or starts the conversation in English.
+    An explicit choice (a language button, "मराठीत बोला", "in English please") is kept in
+    ``chosen_language`` and wins from then on; "change language" without naming one switches
+    to the other language. Otherwise ``language`` becomes this turn's reply language
+    (:func:`samvad.reply_language`), which the responses in ``domain.yml`` follow.
     """
 
     def name(self) -> str:
@@ -484,30 +349,18 @@ class ActionSetLanguage(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[Event]:
-        current = _slot_language(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        text = str(tracker.latest_message.get("text") or "")
         if intent == "choose_language":
+            message = str(tracker.latest_message.get("text") or "")
             chosen = next(
-                (lang for v in _entity_values(tracker, "language") if (lang := _language(v))),
+                (lang for v in _entity_values(tracker, "language") if (lang := as_language(v))),
                 None,
-            ) or _named_language(text)
-            if chosen is None and current is not None:
+            ) or named_language(message)
+            if chosen is None:
+                current = _reply_language(tracker)
                 chosen = "en" if current == "mr" else "mr"
-            new = chosen
-        else:
-            new = message_language(text) or current or "en"
-        return [] if new == current else [SlotSet("language", new)]
-
-
-def _named_language(text: str) -> str | None:
-    """The language a message names ("मराठी", "marathit", "English", "इंग्रजीत"), if exactly one."""
-    lowered = text.lower()
-    marathi = bool(re.search(r"मराठी|\bmarathi", lowered))
-    english = bool(re.search(r"इंग्रजी|इंग्लिश|\benglish|\bingraji|\bingrji", lowered))
-    if marathi != english:
-        return "mr" if marathi else "en"
-    return None
+            return [SlotSet("chosen_language", chosen), SlotSet("language", chosen)]
+        return [SlotSet("language", _reply_language(tracker))]
 
 
 class ActionDefaultFallback(Action):  # type: ignore[misc]

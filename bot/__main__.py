@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 from telegram import Update
 
 from bot.app import build_application
-from bot.config import BotConfig, ConfigError
 from bot.logs import configure_logging
+from samvad import Settings, SettingsError
 
 logger = logging.getLogger("bot")
 
@@ -22,8 +22,8 @@ logger = logging.getLogger("bot")
 def main() -> int:
     """Run the bot until it is stopped (Ctrl-C or SIGTERM)."""
     try:
-        config = BotConfig.from_env()
-    except ConfigError as exc:
+        config = Settings.from_env()
+    except SettingsError as exc:
         print(f"samvad bot: {exc}", file=sys.stderr)
         return 2
     configure_logging(config.log_level, [config.token, config.webhook_secret])

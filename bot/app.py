@@ -20,11 +20,9 @@ from telegram.ext import (
 )
 
 from bot import handlers, staff
-from bot.config import BotConfig
 from bot.flood import FloodLimiter
 from bot.rasa_client import RasaClient, load_salt
-from bot.texts import COMMANDS
-from bot.topics import TopicIndex
+from samvad import COMMANDS, CatalogReader, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ def commands(language: str) -> list[BotCommand]:
 
 
 async def _post_init(application: SamvadApplication) -> None:
-    config: BotConfig = application.bot_data["config"]
+    config: Settings = application.bot_data["config"]
     me = application.bot.bot
     logger.info("connected to Telegram as @%s", me.username)
     await application.bot.set_my_commands(commands("en"))
@@ -75,7 +73,7 @@ async def _post_shutdown(application: SamvadApplication) -> None:
     await application.bot_data["services"].rasa.aclose()
 
 
-def build_application(config: BotConfig) -> SamvadApplication:
+def build_application(config: Settings) -> SamvadApplication:
     """The bot, ready for ``run_polling`` / ``run_webhook``."""
     if not config.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -97,7 +95,7 @@ def build_application(config: BotConfig) -> SamvadApplication:
     application.bot_data["config"] = config
     application.bot_data["services"] = handlers.Services(
         rasa=RasaClient(config.rasa_url, timeout=config.rasa_timeout),
-        topics=TopicIndex(config.index_dir),
+        topics=CatalogReader(config.index_dir),
         flood=FloodLimiter(config.flood_messages, config.flood_seconds),
         salt=load_salt(config.data_dir, config.sender_salt),
     )
@@ -114,7 +112,7 @@ def add_handlers(application: SamvadApplication) -> None:
     application.add_handler(CommandHandler("topics", handlers.on_topics))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     config = application.bot_data.get("config")
-    if isinstance(config, BotConfig) and config.staff_ids:
+    if isinstance(config, Settings) and config.staff_ids:
         staff.add_staff_handlers(application, config.staff_ids)
     only_new = filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(only_new & filters.COMMAND, handlers.on_unknown_command))

@@ -36,8 +36,15 @@ from bot.render import (
     render_replies,
     render_reply,
 )
-from bot.texts import LANGUAGE_BUTTONS, LANGUAGE_PROMPT, Lang, as_language, say, script_language
-from bot.topics import TopicIndex
+from samvad import (
+    LANGUAGE_BUTTONS,
+    LANGUAGE_PROMPT,
+    CatalogReader,
+    Lang,
+    as_language,
+    say,
+    script_language,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +62,7 @@ class Services:
     """What the handlers share; kept in ``application.bot_data["services"]``."""
 
     rasa: RasaClient
-    topics: TopicIndex
+    topics: CatalogReader
     flood: FloodLimiter
     salt: bytes
     payloads: PayloadStore = field(default_factory=PayloadStore)
@@ -177,9 +184,14 @@ async def on_start(update: Update, context: Context) -> None:
 
 
 async def on_lang(update: Update, context: Context) -> None:
-    """/lang: the language buttons."""
+    """/lang: the language buttons; ``/lang mr`` or ``/lang en`` chooses at once."""
     chat = update.effective_chat
     if chat is None:
+        return
+    chosen = as_language(" ".join(context.args or []))
+    if chosen is not None:
+        remember_language(context, chosen)
+        await ask_rasa(update, context, f'/choose_language{{"language":"{chosen}"}}')
         return
     shared = services(context)
     markup = keyboard(button_rows(language_buttons()), shared.payloads)

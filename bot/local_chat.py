@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import re
 import sys
 import threading
 from typing import TextIO
 
-from bot.config import BotConfig
 from bot.rasa_client import RasaClient, RasaUnavailableError, load_salt, sender_id
-from bot.render import OFFER_LINE, Button, Reply, format_date, read_replies
-from bot.texts import LANGUAGE_BUTTONS, LANGUAGE_PROMPT, Lang, say, script_language
-from bot.topics import TopicIndex
+from bot.render import Button, Reply, read_replies
+from samvad import (
+    LANGUAGE_BUTTONS,
+    LANGUAGE_PROMPT,
+    CatalogReader,
+    Lang,
+    Settings,
+    both,
+    plain_text,
+    say,
+    script_language,
+)
 
 QUIT = ("/quit", "/exit", "/q")
-_SOURCE_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)\s*$")
 
 
 def _lines(stream: TextIO) -> asyncio.Queue[str | None]:
@@ -42,11 +48,11 @@ def _lines(stream: TextIO) -> asyncio.Queue[str | None]:
 class LocalChat:
     """One terminal conversation."""
 
-    def __init__(self, config: BotConfig, out: TextIO) -> None:
+    def __init__(self, config: Settings, out: TextIO) -> None:
         self.config = config
         self.out = out
         self.rasa = RasaClient(config.rasa_url, timeout=config.rasa_timeout)
-        self.topics = TopicIndex(config.index_dir)
+        self.topics = CatalogReader(config.index_dir)
         salt = load_salt(config.data_dir, config.sender_salt)
         self.sender = sender_id(getpass.getuser(), salt, channel="local")
         self.language: Lang | None = None
@@ -61,19 +67,10 @@ class LocalChat:
         if self.buttons:
             self.show("   " + "   ".join(f"[{i}] {b.title}" for i, b in enumerate(self.buttons, 1)))
 
-    def _pretty(self, reply: Reply) -> str:
-        """The reply's text with the dates of its source line (and of offered articles)
-        written out in its language."""
-        language = reply.language
-        offers = reply.facts is not None and bool(reply.facts.suggestions)
-        lines = []
-        for line in reply.text.split("\n"):
-            match = _SOURCE_DATE.search(line)
-            dated = line.startswith(("Source:", "स्रोत:")) or (offers and OFFER_LINE.match(line))
-            if match and language and dated:
-                line = line[: match.start()] + f"({format_date(match.group(1), language)})"
-            lines.append(line)
-        return "\n".join(lines)
+    @staticmethod
+    def _text(reply: Reply) -> str:
+        """The reply as plain text: an answer rendered from its structure, else its text."""
+        return plain_text(reply.answer) if reply.answer is not None else reply.text
 
     async def ask(self, message: str) -> None:
         try:
@@ -86,13 +83,13 @@ class LocalChat:
         buttons: list[Button] = []
         for reply in replies:
             self.language = reply.language or self.language
-            self.show("संवाद: " + self._pretty(reply))
+            self.show("संवाद: " + self._text(reply))
             buttons.extend(reply.buttons)
         self.show_buttons(buttons)
 
     def welcome(self) -> None:
-        self.show("संवाद: " + say("welcome", "mr").replace("<b>", "").replace("</b>", ""))
-        self.show("Samvad: " + say("welcome", "en").replace("<b>", "").replace("</b>", ""))
+        self.show("संवाद: " + say("welcome", "mr"))
+        self.show("Samvad: " + say("welcome", "en"))
         self.choose_language()
 
     def choose_language(self) -> None:
@@ -132,7 +129,7 @@ class LocalChat:
 
 
 async def local_chat(
-    config: BotConfig, stdin: TextIO | None = None, out: TextIO | None = None
+    config: Settings, stdin: TextIO | None = None, out: TextIO | None = None
 ) -> int:
     """Chat until ``/quit`` or end of input."""
     chat = LocalChat(config, out or sys.stdout)
@@ -146,11 +143,11 @@ async def local_chat(
                 break
     finally:
         await chat.rasa.aclose()
-    chat.show("संवाद: धन्यवाद! Goodbye!")
+    chat.show("संवाद: " + both("goodbye", " "))
     return 0
 
 
-def run_local_chat(config: BotConfig) -> int:
+def run_local_chat(config: Settings) -> int:
     """Run :func:`local_chat` on the terminal."""
     try:
         return asyncio.run(local_chat(config))

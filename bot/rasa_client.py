@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from samvad.question_log import stored_secret
+from samvad import stored_secret
 
 logger = logging.getLogger(__name__)
 

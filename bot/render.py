@@ -1,23 +1,24 @@
 """Turn Rasa's REST replies into safe Telegram messages (HTML parse mode).
 
+- An answer from the engine arrives as Rasa ``custom`` JSON (``{"samvad": …}``, read with
+  :func:`samvad.from_json`) next to its plain text; it is rendered from that structure: the
+  sentences, then a bold source label, the title (a link when the article has a web address)
+  and the date written out in the answer's language (``29 November 2026`` /
+  ``२९ नोव्हेंबर २०२६``); offered articles as a numbered list. The plain text Rasa sent with it
+  is not read. Any other message (small talk from ``domain.yml``) is shown as its text.
 - Every text is HTML-escaped; only the markup added here is real markup.
-- The engine's source line (``Source: <title> (<date>)``, ``स्रोत: …``) becomes a bold label, the
-  title (a link when the article has a web address) and the date written out in the line's
-  language (``29 November 2026`` / ``२९ नोव्हेंबर २०२६``). When the engine was unsure and offers
-  articles, their numbered lines (``1. <title> (<date>)``) get the same treatment.
 - Texts longer than Telegram's 4,096 characters are split at sentence ends (। ॥ . ? !), else at
   line breaks, else between words; the buttons go with the last part.
 - Rasa buttons become an inline keyboard whose ``callback_data`` is the Rasa payload. Telegram
   allows 64 bytes of callback data: a longer payload is kept in a :class:`PayloadStore` and
   the button carries a short key instead.
-- A message that is only Rasa ``custom`` JSON (the answer's facts) is not shown; its facts
-  (language, sources) are attached to the text before it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import logging
 import re
 import unicodedata
 from collections import OrderedDict
@@ -27,32 +28,22 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.texts import Lang, as_language, script_language
+from samvad import (
+    Answer,
+    Lang,
+    ReplyFormatError,
+    from_json,
+    refusal_text,
+    script_language,
+    text,
+    written_date,
+)
 
 TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 # Room for what rendering adds to a part (the 📄 before the source line).
 RENDER_MARGIN = 16
 
-MONTHS: dict[Lang, tuple[str, ...]] = {
-    "en": (
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ),
-    "mr": (
-        "जानेवारी", "फेब्रुवारी", "मार्च", "एप्रिल", "मे", "जून",
-        "जुलै", "ऑगस्ट", "सप्टेंबर", "ऑक्टोबर", "नोव्हेंबर", "डिसेंबर",
-    ),
-}  # fmt: skip
-SOURCE_LABELS: dict[str, Lang] = {"Source": "en", "स्रोत": "mr"}
-_DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
-_SOURCE_LINE = re.compile(
-    r"^(?:🔗\s*)?(?P<label>Source|स्रोत):\s*(?P<title>.+?)\s*\((?P<date>\d{4}-\d{2}-\d{2})\)\s*$"
-)
-_URL_LINE = re.compile(r"^(?:🔗\s*)?(?:(?:Source|स्रोत):\s*)?(?P<url>https?://\S+)\s*$")
-# "1. <title> (<date>)": an article the engine offers when it is not sure.
-OFFER_LINE = re.compile(r"^(?P<n>\d)\. (?P<title>.+?) \((?P<date>\d{4}-\d{2}-\d{2})\)$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 # A sentence ends at । ॥ . ? ! (plus closing quotes or brackets) followed by white space.
 _SENTENCE_END = re.compile("(?<=[।॥.?!])[\"'\u201d\u2019)\\]]*[ \\t]+|\\n+")
 _CLAUSE_END = re.compile("[,;:\u2014\u2013][ \\t]+")
@@ -66,18 +57,6 @@ def utf16_len(text: str) -> int:
 def escape(text: str) -> str:
     """Escape text for Telegram's HTML parse mode."""
     return html.escape(text, quote=False)
-
-
-def format_date(iso_date: str, language: Lang) -> str:
-    """``2026-11-29`` → ``29 November 2026`` or ``२९ नोव्हेंबर २०२६``; other strings unchanged."""
-    match = _DATE.match(iso_date.strip())
-    if not match:
-        return iso_date
-    year, month, day = (int(part) for part in match.groups())
-    if not 1 <= month <= 12 or not 1 <= day <= 31:
-        return iso_date
-    written = f"{day} {MONTHS[language][month - 1]} {year}"
-    return written.translate(_DEVANAGARI_DIGITS) if language == "mr" else written
 
 
 # --- splitting ----------------------------------------------------------------------------------
@@ -246,109 +225,90 @@ def _buttons(raw: Any) -> list[Button]:
 # --- messages -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What Rasa's custom JSON says about an answer (``custom.samvad``)."""
-
-    language: Lang | None = None
-    abstained: bool = False
-    kind: str = ""
-    sources: tuple[Mapping[str, Any], ...] = ()
-    suggestions: tuple[str, ...] = ()
-
-    @classmethod
-    def from_custom(cls, custom: Any) -> Facts | None:
-        """Read ``{"samvad": {...}}``; ``None`` when it is something else."""
-        if not isinstance(custom, Mapping) or not isinstance(custom.get("samvad"), Mapping):
-            return None
-        facts = custom["samvad"]
-        sources = facts.get("sources")
-        suggestions = facts.get("suggestions")
-        return cls(
-            language=as_language(facts.get("language")),
-            abstained=bool(facts.get("abstained")),
-            kind=str(facts.get("kind") or ""),
-            sources=tuple(s for s in sources if isinstance(s, Mapping))
-            if isinstance(sources, list)
-            else (),
-            suggestions=tuple(str(s) for s in suggestions) if isinstance(suggestions, list) else (),
-        )
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Reply:
-    """One Rasa text message with its buttons and the facts that came with it."""
+    """One Rasa text message with its buttons and, for the engine's answers, the answer."""
 
     text: str
     buttons: list[Button] = field(default_factory=list)
-    facts: Facts | None = None
+    answer: Answer | None = None
 
     @property
     def language(self) -> Lang | None:
-        """The reply's language: from the facts, else from its script."""
-        if self.facts is not None and self.facts.language is not None:
-            return self.facts.language
+        """The reply's language: the answer's, else its script's."""
+        if self.answer is not None:
+            return self.answer.language
         return script_language(self.text)
 
 
+def _answer(custom: Any) -> Answer | None:
+    """The engine's answer in a message's custom JSON (``None``: none, or not understood)."""
+    if not isinstance(custom, Mapping) or "samvad" not in custom:
+        return None
+    try:
+        return from_json(custom["samvad"])
+    except ReplyFormatError as exc:
+        logger.warning("an answer in a format this bot does not read: %s", exc)
+        return None
+
+
 def read_replies(messages: Sequence[Mapping[str, Any]]) -> list[Reply]:
-    """Rasa REST messages → replies; custom JSON attaches to the text message it follows."""
+    """Rasa REST messages → replies; an answer's custom JSON attaches to the text before it."""
     replies: list[Reply] = []
     for message in messages:
         if not isinstance(message, Mapping):
             continue
-        text = message.get("text")
-        facts = Facts.from_custom(message.get("custom"))
-        if isinstance(text, str) and text.strip():
-            replies.append(Reply(text.strip(), _buttons(message.get("buttons")), facts))
-        elif facts is not None and replies and replies[-1].facts is None:
-            replies[-1].facts = facts
+        body = message.get("text")
+        answer = _answer(message.get("custom"))
+        if isinstance(body, str) and body.strip():
+            replies.append(Reply(body.strip(), _buttons(message.get("buttons")), answer))
+        elif answer is not None and replies and replies[-1].answer is None:
+            replies[-1].answer = answer
+        elif answer is not None:
+            replies.append(Reply("", [], answer))
         elif message.get("buttons") and replies:
             replies[-1].buttons.extend(_buttons(message.get("buttons")))
     return replies
 
 
-def _source_url(facts: Facts | None) -> str | None:
-    if facts is None or not facts.sources:
-        return None
-    url = facts.sources[0].get("source_url")
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+def _citation_html(answer: Answer) -> str:
+    """The source line (bold label, title linked to its address, date written out) and the
+    other-language note."""
+    cited = answer.citation
+    if cited is None:
+        return ""
+    lang = answer.language
+    title = escape(cited.title)
+    if cited.source_url and cited.source_url.startswith(("https://", "http://")):
+        title = f'<a href="{html.escape(cited.source_url, quote=True)}">{title}</a>'
+    date = escape(written_date(cited.date, lang))
+    line = f"📄 <b>{escape(text('source', lang))}:</b> <i>{title}</i> · {date}"
+    if cited.other_language:
+        line += "\n" + escape(text("other_language_note", lang))
+    return line
 
 
-def render_html(text: str, facts: Facts | None = None) -> str:
-    """HTML for one text part: escaped, with the source line formatted (and linked)."""
-    lines = text.split("\n")
-    url = _source_url(facts)
-    source_at = next((i for i, line in enumerate(lines) if _SOURCE_LINE.match(line)), None)
-    if source_at is not None:
-        for i in range(source_at + 1, len(lines)):
-            found = _URL_LINE.match(lines[i])
-            if found:
-                url = url or found.group("url")
-                if found.group("url") == url:
-                    lines[i] = "\0"  # shown as the title's link instead
-    offers = facts is not None and bool(facts.suggestions)
-    offer_language = (facts.language if facts else None) or script_language(text) or "en"
-    out: list[str] = []
-    for i, line in enumerate(lines):
-        if line == "\0":
-            continue
-        offered = OFFER_LINE.match(line) if offers else None
-        if offered is not None:
-            date = escape(format_date(offered.group("date"), offer_language))
-            out.append(f"{offered.group('n')}. <i>{escape(offered.group('title'))}</i> · {date}")
-            continue
-        match = _SOURCE_LINE.match(line) if i == source_at else None
-        if match is None:
-            out.append(escape(line))
-            continue
-        lang = SOURCE_LABELS[match.group("label")]
-        title = escape(match.group("title"))
-        if url:
-            title = f'<a href="{html.escape(url, quote=True)}">{title}</a>'
-        date = escape(format_date(match.group("date"), lang))
-        out.append(f"📄 <b>{escape(match.group('label'))}:</b> <i>{title}</i> · {date}")
-    return "\n".join(out)
+def answer_body(answer: Answer) -> str:
+    """The answer's own words as plain text, before any citation: the sentences, the "not
+    sure" sentence, or the refusal."""
+    if answer.outcome == "answered":
+        return " ".join(answer.sentences)
+    if answer.outcome == "offered":
+        return text("offered", answer.language)
+    if answer.outcome == "refused":
+        return refusal_text(answer)
+    return text("empty", answer.language)
+
+
+def _offers_html(answer: Answer) -> list[str]:
+    lang = answer.language
+    return [
+        f"{n}. <i>{escape(o.title)}</i> · {escape(written_date(o.date, lang))}"
+        for n, o in enumerate(answer.offers, start=1)
+    ]
 
 
 @dataclass(frozen=True)
@@ -359,14 +319,30 @@ class Outgoing:
     rows: tuple[tuple[Button, ...], ...] = ()
 
 
+def _parts(body: str, tail: list[str], limit: int) -> list[str]:
+    """HTML parts: ``body`` (plain text) split and escaped, then the ``tail`` lines (HTML)
+    added to the last part while it fits, else in parts of their own."""
+    parts = [escape(p) for p in split_text(body, limit - RENDER_MARGIN)]
+    for line in tail:
+        joiner = "\n\n" if parts and line.startswith("📄") else "\n"
+        if parts and utf16_len(parts[-1] + joiner + line) <= limit:
+            parts[-1] += joiner + line
+        else:
+            parts.append(line)
+    return parts
+
+
 def render_reply(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> list[Outgoing]:
     """One reply → one or more messages; the keyboard goes with the last one."""
-    parts = split_text(reply.text, limit - RENDER_MARGIN)
+    answer = reply.answer
+    if answer is None:
+        parts = _parts(reply.text, [], limit)
+    else:
+        tail = _offers_html(answer) if answer.outcome == "offered" else []
+        citation = _citation_html(answer) if answer.outcome == "answered" else ""
+        parts = _parts(answer_body(answer), [*tail, citation] if citation else tail, limit)
     rows = tuple(tuple(row) for row in button_rows(reply.buttons))
-    return [
-        Outgoing(render_html(part, reply.facts), rows if i == len(parts) - 1 else ())
-        for i, part in enumerate(parts)
-    ]
+    return [Outgoing(part, rows if i == len(parts) - 1 else ()) for i, part in enumerate(parts)]
 
 
 def render_replies(

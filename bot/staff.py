@@ -40,19 +40,20 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from samvad.articles import (
+from bot.handlers import Context, send_text, services, typing
+from samvad import (
     ID_PATTERN,
     LANGUAGES,
     Article,
     ArticleFormatError,
+    AuditLog,
+    QuestionLog,
+    Settings,
+    Stats,
     article_files,
     load_knowledge,
     parse_article,
 )
-from samvad.audit import AuditLog
-from samvad.question_log import QuestionLog, Stats
-from bot.config import BotConfig
-from bot.handlers import Context, send_text, services, typing
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +209,8 @@ async def run_index(knowledge_dir: Path, index_dir: Path) -> tuple[bool, str]:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _config(context: Context) -> BotConfig:
-    config: BotConfig = context.bot_data["config"]
+def _config(context: Context) -> Settings:
+    config: Settings = context.bot_data["config"]
     return config
 
 
@@ -394,7 +395,7 @@ async def notify_staff(application: AnyApplication, staff: frozenset[int], text:
             logger.warning("could not notify staff member %s: %s", staff_id, exc)
 
 
-async def watch_validation(application: AnyApplication, config: BotConfig) -> None:
+async def watch_validation(application: AnyApplication, config: Settings) -> None:
     """Tell staff about each new validation problem in ``knowledge/`` (runs until cancelled)."""
     known: set[str] | None = None
     last: tuple[tuple[str, int, int], ...] | None = None

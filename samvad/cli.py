@@ -1,6 +1,8 @@
 """``samvad``: the staff command line for articles, the search index and test questions.
 
->>> main(["check"])        # validate knowledge/ and print any problems; returns the exit code
+``main(argv, out)`` runs one command and returns its exit code (0 fine, 1 problems found,
+2 a mistake in how it was called or in a setting); ``samvad --help`` lists the commands and
+every setting.
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from samvad.answers import Answer, AnswerEngine
+from samvad.answers import AnswerEngine
 from samvad.articles import load_knowledge
 from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
 from samvad.model import Embedder, ModelUnavailableError, find_model, provision_model
+from samvad.precision import choose_precision
 from samvad.question_log import QuestionLog
+from samvad.reply import Answer, plain_text, to_json
 from samvad.retriever import SEARCH_MODES, Hit
-from samvad.settings import Settings
+from samvad.settings import Settings, SettingsError, settings_help
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -42,10 +45,12 @@ Everyday use for staff:
 How to write an article: see knowledge/README.md.
 """
 
-EPILOG = """\
-Settings come from environment variables: SAMVAD_KNOWLEDGE_DIR (default ./knowledge),
-SAMVAD_INDEX_DIR (./var/index), SAMVAD_MODEL (intfloat/multilingual-e5-small),
-SAMVAD_MODEL_CACHE (~/.cache/samvad/models). Run 'samvad COMMAND --help' for details.
+EPILOG = f"""\
+Settings come from environment variables (a bad value stops any command with a one-line
+message naming it):
+{settings_help()}
+
+Run 'samvad COMMAND --help' for details.
 """
 
 
@@ -175,7 +180,7 @@ def _embedder(settings: Settings) -> Embedder:
         raise ModelUnavailableError(
             f"model '{settings.model}' is not on this machine yet; run 'samvad model' first"
         )
-    return Embedder(folder, name=settings.model)
+    return Embedder(folder, name=settings.model, precision=choose_precision(settings.precision))
 
 
 def cmd_model(args: argparse.Namespace, out: TextIO) -> int:
@@ -230,20 +235,19 @@ def hit_record(hit: Hit) -> dict[str, Any]:
 
 
 def answer_record(answer: Answer) -> dict[str, Any]:
-    """The JSON form of an answer, as printed by ``samvad ask --json``."""
-    record = asdict(answer)
-    record["confidence"] = round(answer.confidence, 4)
-    if answer.agreement is not None:
-        record["agreement"] = round(answer.agreement, 4)
-    return record
+    """The JSON form of an answer, as printed by ``samvad ask --json``: the answer's own
+    schema (``samvad.reply.to_json``) plus the plain text a citizen would read."""
+    return {**to_json(answer), "text": plain_text(answer)}
 
 
 def _print_answer(answer: Answer, hits: list[Hit], out: TextIO) -> None:
     print(f"Q: {answer.question}", file=out)
-    print(answer.text, file=out)
+    print(f"[{answer.outcome}]", file=out)
+    print(plain_text(answer), file=out)
     if hits:
-        agreement = "" if answer.agreement is None else f", agreement {answer.agreement:.3f}"
-        print(f"\nBest passages (confidence {answer.confidence:.3f}{agreement}):", file=out)
+        signals = answer.signals
+        agreement = "" if signals.agreement is None else f", agreement {signals.agreement:.3f}"
+        print(f"\nBest passages (confidence {signals.confidence:.3f}{agreement}):", file=out)
     for rank, hit in enumerate(hits, start=1):
         art = hit.article
         print(
@@ -267,7 +271,9 @@ def _batch_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def _engine(settings: Settings, log: bool) -> AnswerEngine:
     return AnswerEngine(
-        settings, _embedder(settings), QuestionLog(settings.data_dir) if log else None
+        settings,
+        _embedder(settings),
+        QuestionLog(settings.data_dir, settings.user_salt) if log else None,
     )
 
 
@@ -439,6 +445,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the ``samvad`` command line; returns the exit code."""
     args = _parser().parse_args(argv)
     stream = out or sys.stdout
+    try:
+        Settings.from_env()
+    except SettingsError as exc:
+        print(f"samvad: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, stream)
     except (UsageError, OSError) as exc:

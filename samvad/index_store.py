@@ -14,8 +14,16 @@ Layout::
         sentences.faiss the same for each sentence of each chunk (to pick answer sentences)
         latent.npz      each chunk's latent-term vector (sparse; see latent_terms.py), if any
         records.json    articles and their chunks (text, heading, sentence list, tokens)
+        catalog.json    the article versions' titles, dates and tags only (``catalog.py``)
 
->>> snapshot = IndexSnapshot.load(Path("var/index"))   # None when no index was built yet
+Readers follow the newest generation with :class:`LiveIndex`, which reloads when ``current``
+points elsewhere; :func:`current_generation` is the one place that says which generation is
+current.
+
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as empty:
+...     IndexSnapshot.load(Path(empty)) is None, current_generation(Path(empty))
+(True, None)
 """
 
 from __future__ import annotations
@@ -26,11 +34,12 @@ import json
 import os
 import secrets
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import faiss
 import numpy as np
@@ -41,7 +50,25 @@ from samvad.latent_terms import LatentVector
 FORMAT_VERSION = 1
 CURRENT_LINK = "current"
 LATENT_FILE = "latent.npz"
+CATALOG_FILE = "catalog.json"
 GENERATIONS_KEPT = 2
+
+
+def current_folder(index_dir: Path) -> Path | None:
+    """The folder of the current generation, or ``None`` when no index has been written."""
+    link = index_dir / CURRENT_LINK
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    folder = index_dir / target
+    return folder if folder.is_dir() else None
+
+
+def current_generation(index_dir: Path) -> str | None:
+    """The name of the current generation (it changes with every build), or ``None``."""
+    folder = current_folder(index_dir)
+    return folder.name if folder is not None else None
 
 
 class IndexUnavailableError(RuntimeError):
@@ -116,10 +143,9 @@ class IndexSnapshot:
     @classmethod
     def load(cls, index_dir: Path) -> IndexSnapshot | None:
         """Load the current generation, or return ``None`` if none has been written yet."""
-        link = index_dir / CURRENT_LINK
-        if not link.exists():
+        folder = current_folder(index_dir)
+        if folder is None:
             return None
-        folder = link.resolve()
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
             return None
@@ -199,6 +225,10 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
     faiss.write_index(snapshot.sentence_vectors, str(staging / "sentences.faiss"))
     _write_latent(staging / LATENT_FILE, snapshot.latent)
     _write_json(staging / "records.json", records)
+    _write_json(
+        staging / CATALOG_FILE,
+        {"articles": [_catalog_record(a) for a in snapshot.articles.values()]},
+    )
     _write_json(staging / "manifest.json", manifest)
     _fsync_dir(staging)
     staging.rename(index_dir / name)
@@ -210,6 +240,49 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
     snapshot.manifest = manifest
     snapshot.generation = name
     return name
+
+
+def _catalog_record(article: StoredArticle) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "lang": article.lang,
+        "title": article.title,
+        "date": article.date,
+        "source": article.source,
+        "tags": list(article.tags),
+    }
+
+
+T = TypeVar("T")
+
+
+class LiveIndex(Generic[T]):
+    """Something built from the current generation (a retriever), rebuilt when it changes.
+
+    :meth:`current` checks the ``current`` link on each call (one ``readlink``) and builds
+    anew from the newest snapshot when a new generation was written; until then, and when
+    the new one cannot be read, the last good one keeps serving.
+    """
+
+    def __init__(self, index_dir: Path, build: Callable[[IndexSnapshot], T]) -> None:
+        self.index_dir = index_dir
+        self._build = build
+        self._lock = threading.Lock()
+        snapshot = IndexSnapshot.require(index_dir)
+        self._generation = snapshot.generation
+        self._value = build(snapshot)
+
+    def current(self) -> T:
+        """The value for the newest readable generation."""
+        newest = current_generation(self.index_dir)
+        if newest is not None and newest != self._generation:
+            with self._lock:
+                if newest != self._generation:
+                    snapshot = IndexSnapshot.load(self.index_dir)
+                    if snapshot is not None:
+                        self._value = self._build(snapshot)
+                        self._generation = snapshot.generation
+        return self._value
 
 
 def _write_latent(path: Path, latent: dict[int, LatentVector]) -> None:

@@ -50,11 +50,6 @@ class IndexReport:
     chunks_embedded: int = 0
     generation: str = ""
 
-    @property
-    def embedded_files(self) -> list[str]:
-        """Files whose text was embedded in this build."""
-        return self.added + self.updated
-
     def summary(self) -> str:
         """A few lines for staff: counts, then every skipped file with its reason."""
         lines = []

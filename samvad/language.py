@@ -10,16 +10,34 @@ consonant is an anusvara, ``z`` is ``jh``…) and then transliterates with ``ind
 ('mr', True)
 >>> romanized_to_devanagari("pani kadhi band aahe")
 'पाणी कधी बंद आहे'
+
+It is also the one place that decides which language a reply uses (:func:`reply_language`),
+for answers, offers, refusals and small talk alike: an explicit choice wins; otherwise the
+language the message is clearly written in; otherwise the conversation's last language;
+otherwise Marathi, the city's official language.
+
+>>> reply_language(chosen=None, text="What is the price of petrol in Delhi?", last="mr")
+'en'
+>>> reply_language(chosen="mr", text="What is the price of petrol in Delhi?", last="en")
+'mr'
+>>> reply_language(chosen=None, text="ok", last="en"), reply_language(None, "ok", None)
+('en', 'mr')
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from indic_transliteration import sanscript
 
 from samvad.analyzer import ENGLISH_STOPWORDS, analyze, skeletons
+
+Lang = Literal["mr", "en"]
+LANGUAGES: tuple[Lang, ...] = ("mr", "en")
+# TMC's official language: used when nothing says otherwise.
+DEFAULT_LANGUAGE: Lang = "mr"
 
 _DEVANAGARI_LETTER = re.compile(r"[\u0900-\u097f]")
 _LATIN_LETTER = re.compile(r"[a-zA-Z]")
@@ -233,7 +251,7 @@ _ROMANIZED_ENDINGS = ("cha", "chi", "che", "chya", "madhe", "madhye", "sathi", "
 class Detected:
     """The language of a message (``mr`` or ``en``) and whether Marathi came in Latin letters."""
 
-    lang: str
+    lang: Lang
     romanized: bool = False
 
 
@@ -317,3 +335,112 @@ def prepare_query(text: str) -> PreparedQuery:
         phrasings.append(devanagari)
         terms += skeletons(analyze(devanagari))
     return PreparedQuery(text, detected, tuple(phrasings), tuple(terms))
+
+
+# Small-talk words people type in Latin letters that mean the conversation is in Marathi
+# (the detector above covers question words; these are greetings and thanks).
+ROMANIZED_SMALL_TALK = frozenset(
+    [
+        "namaskar",
+        "namaskaar",
+        "namaste",
+        "ram",
+        "dhanyavad",
+        "dhanyawad",
+        "dhanyavaad",
+        "abhari",
+        "aabhar",
+        "abhar",
+        "shubh",
+        "suprabhat",
+        "bhetu",
+        "bhetuya",
+        "nirop",
+        "yeto",
+        "madat",
+        "marathi",
+        "marathit",
+        "marathitun",
+    ]
+)
+
+
+def as_language(value: object) -> Lang | None:
+    """``mr`` / ``en`` from a slot value, a Telegram ``language_code`` or a language name
+    ("Marathi", "मराठी", "इंग्रजी", "en-IN"); else ``None``.
+
+    >>> as_language("en-IN"), as_language("मराठी"), as_language("Hindi")
+    ('en', 'mr', None)
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().lower()
+    if text.startswith(("mr", "mar", "मरा")):
+        return "mr"
+    if text.startswith(("en", "eng", "ing", "इंग")):
+        return "en"
+    return None
+
+
+def named_language(text: str) -> Lang | None:
+    """The language a message names ("मराठीत बोला", "in English please"), if exactly one.
+
+    >>> named_language("in English please"), named_language("marathit sanga")
+    ('en', 'mr')
+    """
+    lowered = text.lower()
+    marathi = bool(re.search(r"मराठी|\bmarathi", lowered))
+    english = bool(re.search(r"इंग्रजी|इंग्लिश|\benglish|\bingraji|\bingrji", lowered))
+    if marathi != english:
+        return "mr" if marathi else "en"
+    return None
+
+
+def script_language(text: str) -> Lang | None:
+    """``mr`` for text mostly in Devanagari, ``en`` for mostly Latin letters, else ``None``.
+
+    >>> script_language("पाणी कधी?"), script_language("hello"), script_language("👍 123")
+    ('mr', 'en', None)
+    """
+    devanagari = len(_DEVANAGARI_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if devanagari + latin == 0:
+        return None
+    share = devanagari / (devanagari + latin)
+    return "mr" if share >= 0.8 else "en" if share <= 0.2 else None
+
+
+def clear_language(text: str) -> Lang | None:
+    """The language ``text`` is clearly written in, or ``None`` when it does not say.
+
+    Devanagari is Marathi; Latin letters are Marathi when they hold romanized Marathi words
+    ("namaskar", "pani kadhi yenar"), English when they make a sentence of English words (two
+    words or more, with an English function word or three words at least). "ok", "hi",
+    "thanks" and names alone say nothing: Marathi speakers type them too.
+
+    >>> clear_language("पाणी कधी येणार?"), clear_language("pani kadhi yenar")
+    ('mr', 'mr')
+    >>> clear_language("When will the water come?"), clear_language("thanks")
+    ('en', None)
+    """
+    devanagari = len(_DEVANAGARI_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if devanagari and devanagari >= latin:
+        return "mr"
+    words = _LATIN_WORD.findall(text.lower())
+    if any(word in ROMANIZED_SMALL_TALK for word in words):
+        return "mr"
+    if len(words) < 2:
+        return None
+    if detect_language(text).romanized:
+        return "mr"
+    _, english = _romanized_votes(words)
+    return "en" if english or len(words) >= 3 else None
+
+
+def reply_language(chosen: Lang | None, text: str, last: Lang | None) -> Lang:
+    """The language of the reply to ``text``: the citizen's explicit choice (``/lang``, a
+    language button, "in English please") wins; otherwise the language ``text`` is clearly
+    written in (:func:`clear_language`); otherwise the conversation's ``last`` language;
+    otherwise :data:`DEFAULT_LANGUAGE`."""
+    return chosen or clear_language(text) or last or DEFAULT_LANGUAGE

@@ -2,10 +2,11 @@
 when the bot offered some instead of answering, and 👍/👎 feedback.
 
 User ids are never stored: each is replaced by a salted hash, so staff can count people without
-knowing who they are. The salt comes from ``SAMVAD_USER_SALT`` or is created once in the data
-folder (readable by the owner only).
+knowing who they are. The salt comes from the ``SAMVAD_USER_SALT`` setting or is created once
+in the data folder (readable by the owner only).
 
->>> log = QuestionLog(Path("var"))
+>>> import tempfile
+>>> log = QuestionLog(Path(tempfile.mkdtemp()))
 >>> log.record_question("पाणी कधी येईल?", "mr", 0.71, answered=False, user_id="42")
 >>> [row.question for row in log.unanswered()]
 ['पाणी कधी येईल?']
@@ -117,7 +118,7 @@ class QuestionLog:
     def __init__(self, data_dir: Path, salt: str | None = None) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / DB_NAME
-        self._salt = salt or os.environ.get("SAMVAD_USER_SALT") or self._stored_salt(data_dir)
+        self._salt = salt or self._stored_salt(data_dir)
         with self._connect() as db:
             db.executescript(_SCHEMA)
 

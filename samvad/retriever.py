@@ -5,9 +5,11 @@ same language. ``hybrid`` fuses the two rankings with reciprocal rank fusion (RR
 no score calibration between the two. The dense cosine of each hit is kept: it is what the
 answer layer's confidence threshold looks at.
 
->>> retriever = Retriever(IndexSnapshot.require(Path("var/index")), embedder)
->>> query = prepare_query("Which Japanese ministry signed the agreement?")
->>> hits = retriever.search(embedder.embed_queries(list(query.phrasings)), query.terms)
+Used by the engine (``samvad/answers.py``) like this::
+
+    retriever = Retriever(IndexSnapshot.require(Path("var/index")))
+    query = prepare_query("Which Japanese ministry signed the agreement?")
+    hits = retriever.search(embedder.embed_queries(list(query.phrasings)), query.terms)
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import bm25s
 import numpy as np
 
 from samvad.index_store import IndexSnapshot, StoredArticle, StoredChunk
-from samvad.model import Embedder
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid")
@@ -73,9 +74,8 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
 class Retriever:
     """Searches one index snapshot. Thread-safe for reads; build a new one for a new snapshot."""
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder) -> None:
+    def __init__(self, snapshot: IndexSnapshot) -> None:
         self.snapshot = snapshot
-        self.embedder = embedder
         self.lexical = LexicalIndex(list(snapshot.chunks.values()))
 
     def dense_scores(self, query_vectors: np.ndarray, k: int = CANDIDATES) -> dict[int, float]:

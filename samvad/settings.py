@@ -1,61 +1,405 @@
-"""Where Samvad finds its articles, index, model and logs — read from environment variables.
+"""Every setting Samvad reads from the environment, in one place, validated when read.
 
-- ``SAMVAD_KNOWLEDGE_DIR``: folder of articles staff edit (default ``./knowledge``)
-- ``SAMVAD_INDEX_DIR``: folder where the search index is written (``./var/index``)
-- ``SAMVAD_DATA_DIR``: folder for logs kept for staff, SQLite (``./var``)
-- ``SAMVAD_MODEL``: sentence-transformers model name or local folder
-  (``intfloat/multilingual-e5-small``)
-- ``SAMVAD_MODEL_CACHE``: where provisioned models are kept (``~/.cache/samvad/models``)
+:data:`SETTINGS` is the table: each :class:`Setting` names its variable, the
+:class:`Settings` field it fills, its default, the form it expects and what it means. The
+README's settings table and ``samvad --help`` are made from it (a test keeps the README equal to
+it). :meth:`Settings.from_env` reads them all and raises :class:`SettingsError` with one line
+naming the variable and the expected form for the first bad value, so a mistake stops start-up
+instead of failing at the first citizen's question.
 
->>> settings = Settings.from_env()
->>> settings.knowledge_dir.name
+>>> Settings.from_env({}).knowledge_dir.name
 'knowledge'
+>>> Settings.from_env({"SAMVAD_ABSTAIN_BELOW": "0.75"}).abstain_below
+0.75
+>>> Settings.from_env({"SAMVAD_ABSTAIN_BELOW": "high"})
+Traceback (most recent call last):
+...
+samvad.settings.SettingsError: SAMVAD_ABSTAIN_BELOW must be a number from 0 to 1, not 'high'
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
+
+from samvad.precision import PRECISION_SETTINGS
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+# The four answer thresholds, calibrated by ``bench/answers.py --calibrate`` (see
+# ``samvad/decide.py`` for how and on what).
+ABSTAIN_BELOW = 0.80
+AGREEMENT_BELOW = 0.18
+CONFIRM_BELOW = 0.80
+CONFIRM_AGREEMENT_BELOW = 0.21
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A setting has an unusable value; the message names the variable and the expected form."""
+
+
+Parser = Callable[[str, str], Any]
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _fraction(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be a number from 0 to 1, not {raw!r}")
+    return value
+
+
+def _positive(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{name} must be a positive number, not {raw!r}")
+    return value
+
+
+def _count(name: str, raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _port(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SettingsError(f"{name} must be a port number from 1 to 65535, not {raw!r}")
+    return int(raw)
+
+
+def _url(name: str, raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// address, not {raw!r}")
+    return raw.rstrip("/")
+
+
+def _choice(*allowed: str) -> Parser:
+    def parse(name: str, raw: str) -> str:
+        value = raw.upper() if allowed == LOG_LEVELS else raw.lower()
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+        return value
+
+    return parse
+
+
+def _staff_ids(name: str, raw: str) -> frozenset[int]:
+    ids = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise SettingsError(
+                f"{name} must be Telegram user ids separated by commas, not {part!r}"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: the field it fills, its default as shown, how it is read."""
+
+    variable: str
+    field: str
+    shown_default: str
+    meaning: str
+    parse: Parser = _text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SAMVAD_KNOWLEDGE_DIR", "knowledge_dir", "`./knowledge`", "articles", _path),
+    Setting("SAMVAD_INDEX_DIR", "index_dir", "`./var/index`", "search index", _path),
+    Setting("SAMVAD_DATA_DIR", "data_dir", "`./var`", "logs kept for staff (`samvad.db`)", _path),
+    Setting("SAMVAD_MODEL", "model", f"`{DEFAULT_MODEL}`", "embedding model name or folder"),
+    Setting(
+        "SAMVAD_MODEL_CACHE",
+        "model_cache",
+        "`~/.cache/samvad/models`",
+        "where provisioned models are kept",
+        _path,
+    ),
+    Setting(
+        "SAMVAD_PRECISION",
+        "precision",
+        "`auto`",
+        "`auto`, `float32` or `bfloat16`: the number format of question embedding and the "
+        "latent-term product; `auto` takes bfloat16 only where the CPU has it natively",
+        _choice(*PRECISION_SETTINGS),
+    ),
+    Setting(
+        "SAMVAD_ABSTAIN_BELOW",
+        "abstain_below",
+        str(ABSTAIN_BELOW),
+        "confidence below which the bot says it has no article",
+        _fraction,
+    ),
+    Setting(
+        "SAMVAD_AGREEMENT_BELOW",
+        "agreement_below",
+        str(AGREEMENT_BELOW),
+        "concept agreement below which the bot says it has no article",
+        _fraction,
+    ),
+    Setting(
+        "SAMVAD_CONFIRM_BELOW",
+        "confirm_below",
+        str(CONFIRM_BELOW),
+        "confidence below which the bot offers the closest articles instead of answering",
+        _fraction,
+    ),
+    Setting(
+        "SAMVAD_CONFIRM_AGREEMENT_BELOW",
+        "confirm_agreement_below",
+        str(CONFIRM_AGREEMENT_BELOW),
+        "concept agreement below which the bot offers the closest articles instead of answering",
+        _fraction,
+    ),
+    Setting(
+        "SAMVAD_HELPLINE_MR",
+        "helpline_mr",
+        "a general sentence",
+        'the helpline line in Marathi "no article" replies',
+    ),
+    Setting(
+        "SAMVAD_HELPLINE_EN",
+        "helpline_en",
+        "a general sentence",
+        'the helpline line in English "no article" replies',
+    ),
+    Setting(
+        "SAMVAD_USER_SALT",
+        "user_salt",
+        "generated in `var/`",
+        "salt for hashing user ids in the logs",
+    ),
+    Setting(
+        "TELEGRAM_BOT_TOKEN",
+        "token",
+        "unset",
+        "the bot token; without it `make run` opens a local chat",
+    ),
+    Setting(
+        "SAMVAD_TELEGRAM_BASE_URL",
+        "base_url",
+        "Telegram's",
+        "Bot API base address, e.g. an emulator's `http://127.0.0.1:PORT/bot`",
+        _url,
+    ),
+    Setting(
+        "SAMVAD_WEBHOOK_URL",
+        "webhook_url",
+        "unset",
+        "with `SAMVAD_WEBHOOK_SECRET`: webhook mode instead of long polling",
+        _url,
+    ),
+    Setting(
+        "SAMVAD_WEBHOOK_SECRET",
+        "webhook_secret",
+        "unset",
+        "the webhook's secret token (set both or neither)",
+    ),
+    Setting(
+        "SAMVAD_WEBHOOK_LISTEN",
+        "webhook_listen",
+        "`127.0.0.1`",
+        "address the webhook server listens on (behind a TLS proxy)",
+    ),
+    Setting("SAMVAD_WEBHOOK_PORT", "webhook_port", "8443", "port of the webhook server", _port),
+    Setting(
+        "SAMVAD_RASA_URL",
+        "rasa_url",
+        "`http://127.0.0.1:5005`",
+        "where the bot finds Rasa's REST channel",
+        _url,
+    ),
+    Setting(
+        "SAMVAD_RASA_TIMEOUT",
+        "rasa_timeout",
+        "30",
+        "seconds the bot waits for Rasa before apologising",
+        _positive,
+    ),
+    Setting("SAMVAD_RASA_PORT", "rasa_port", "5005", "port `make run` starts Rasa on", _port),
+    Setting(
+        "SAMVAD_ACTIONS_PORT",
+        "actions_port",
+        "5055",
+        "port `make run` starts the action server on",
+        _port,
+    ),
+    Setting(
+        "SAMVAD_FLOOD_MESSAGES",
+        "flood_messages",
+        "12",
+        "messages one user may send per `SAMVAD_FLOOD_SECONDS`",
+        _count,
+    ),
+    Setting("SAMVAD_FLOOD_SECONDS", "flood_seconds", "60", "the flood limit's period", _positive),
+    Setting(
+        "SAMVAD_CONCURRENT_UPDATES",
+        "concurrent_updates",
+        "64",
+        "Telegram updates handled at once (one chat's stay in order)",
+        _count,
+    ),
+    Setting(
+        "SAMVAD_SENDER_SALT",
+        "sender_salt",
+        "random (kept in `var/`)",
+        "salt of the chat-id hash sent to Rasa",
+    ),
+    Setting(
+        "SAMVAD_STAFF_IDS",
+        "staff_ids",
+        "empty (nobody)",
+        "comma-separated Telegram user ids of staff, e.g. `123456789,987654321`",
+        _staff_ids,
+    ),
+    Setting(
+        "SAMVAD_STAFF_CHECK_SECONDS",
+        "staff_check_seconds",
+        "5",
+        "how often the bot looks for knowledge files that fail validation, to tell staff",
+        _positive,
+    ),
+    Setting(
+        "SAMVAD_LOG_LEVEL",
+        "log_level",
+        "`INFO`",
+        "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        _choice(*LOG_LEVELS),
+    ),
+    Setting(
+        "SAMVAD_READY_FILE",
+        "ready_file",
+        "unset",
+        "a file the bot writes once connected (used by the supervisor and tests)",
+        _path,
+    ),
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Paths and model choice for one Samvad installation."""
+    """One Samvad installation's settings; :meth:`from_env` fills it from :data:`SETTINGS`."""
 
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path = Path("var/index")
     data_dir: Path = Path("var")
     model: str = DEFAULT_MODEL
-    model_cache: Path = Path.home() / ".cache" / "samvad" / "models"
+    model_cache: Path = field(default_factory=lambda: Path.home() / ".cache/samvad/models")
+    precision: str = "auto"
+    abstain_below: float = ABSTAIN_BELOW
+    agreement_below: float = AGREEMENT_BELOW
+    confirm_below: float = CONFIRM_BELOW
+    confirm_agreement_below: float = CONFIRM_AGREEMENT_BELOW
+    helpline_mr: str | None = None
+    helpline_en: str | None = None
+    user_salt: str | None = None
+    token: str | None = None
+    base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 30.0
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    flood_messages: int = 12
+    flood_seconds: float = 60.0
+    concurrent_updates: int = 64
+    sender_salt: str | None = None
+    staff_ids: frozenset[int] = frozenset()
+    staff_check_seconds: float = 5.0
+    log_level: str = "INFO"
+    ready_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``env`` (default: ``os.environ``), falling back to the defaults."""
+        """Read every setting from ``env`` (default ``os.environ``); an empty or missing variable
+        keeps the default. Raises :class:`SettingsError` naming the first bad variable."""
         env = os.environ if env is None else env
-        base = cls()
-
-        def path(name: str, default: Path) -> Path:
-            value = env.get(name, "").strip()
-            return Path(value).expanduser() if value else default
-
-        return cls(
-            knowledge_dir=path("SAMVAD_KNOWLEDGE_DIR", base.knowledge_dir),
-            index_dir=path("SAMVAD_INDEX_DIR", base.index_dir),
-            data_dir=path("SAMVAD_DATA_DIR", base.data_dir),
-            model=env.get("SAMVAD_MODEL", "").strip() or base.model,
-            model_cache=path("SAMVAD_MODEL_CACHE", base.model_cache),
-        )
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.variable, "").strip()
+            if raw:
+                values[setting.field] = setting.parse(setting.variable, raw)
+        settings = cls(**values)
+        if bool(settings.webhook_url) != bool(settings.webhook_secret):
+            raise SettingsError("set both SAMVAD_WEBHOOK_URL and SAMVAD_WEBHOOK_SECRET, or neither")
+        if settings.confirm_below < settings.abstain_below:
+            raise SettingsError(
+                "SAMVAD_CONFIRM_BELOW must be at least SAMVAD_ABSTAIN_BELOW "
+                f"({settings.confirm_below} < {settings.abstain_below})"
+            )
+        if settings.confirm_agreement_below < settings.agreement_below:
+            raise SettingsError(
+                "SAMVAD_CONFIRM_AGREEMENT_BELOW must be at least SAMVAD_AGREEMENT_BELOW "
+                f"({settings.confirm_agreement_below} < {settings.agreement_below})"
+            )
+        return settings
 
     def with_paths(
         self, knowledge_dir: Path | None = None, index_dir: Path | None = None
     ) -> Settings:
-        """Return a copy with the given folders replaced (``None`` keeps the current one)."""
+        """A copy with the given folders replaced (``None`` keeps the current one)."""
         return replace(
             self,
             knowledge_dir=knowledge_dir or self.knowledge_dir,
             index_dir=index_dir or self.index_dir,
         )
+
+    def helpline(self, language: str) -> str | None:
+        """The configured helpline sentence for ``language`` (``None``: use the catalogue's)."""
+        return self.helpline_mr if language == "mr" else self.helpline_en
+
+    @property
+    def webhook(self) -> bool:
+        """Whether the bot receives updates by webhook (else long polling)."""
+        return self.webhook_url is not None and self.webhook_secret is not None
+
+    def __repr__(self) -> str:  # never show the token, secrets or salts
+        hidden = {"token", "webhook_secret", "sender_salt", "user_salt"}
+        shown = ", ".join(
+            f"{f.name}={'<set>' if getattr(self, f.name) else None}"
+            if f.name in hidden
+            else f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
+        return f"Settings({shown})"
+
+
+def settings_table() -> str:
+    """The README's settings table (Markdown), made from :data:`SETTINGS`."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{s.variable}` | {s.shown_default} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
+def settings_help() -> str:
+    """The settings as plain text for ``--help``: variable, default, meaning."""
+    lines = []
+    for s in SETTINGS:
+        lines.append(f"  {s.variable} (default {s.shown_default.replace('`', '')})")
+        lines.append(f"      {s.meaning.replace('`', '')}")
+    return "\n".join(lines)
