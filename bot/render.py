@@ -274,6 +274,14 @@ def read_replies(messages: Sequence[Mapping[str, Any]]) -> list[Reply]:
     return replies
 
 
+# A title longer than this is cut when shown (a staff typo must not break a message's limit).
+TITLE_SHOWN = 300
+
+
+def _title(title: str) -> str:
+    return title if len(title) <= TITLE_SHOWN else title[: TITLE_SHOWN - 1].rstrip() + "…"
+
+
 def _citation_html(answer: Answer) -> str:
     """The source line (bold label, title linked to its address, date written out) and the
     other-language note."""
@@ -281,7 +289,7 @@ def _citation_html(answer: Answer) -> str:
     if cited is None:
         return ""
     lang = answer.language
-    title = escape(cited.title)
+    title = escape(_title(cited.title))
     if cited.source_url and cited.source_url.startswith(("https://", "http://")):
         title = f'<a href="{html.escape(cited.source_url, quote=True)}">{title}</a>'
     date = escape(written_date(cited.date, lang))
@@ -306,7 +314,7 @@ def answer_body(answer: Answer) -> str:
 def _offers_html(answer: Answer) -> list[str]:
     lang = answer.language
     return [
-        f"{n}. <i>{escape(o.title)}</i> · {escape(written_date(o.date, lang))}"
+        f"{n}. <i>{escape(_title(o.title))}</i> · {escape(written_date(o.date, lang))}"
         for n, o in enumerate(answer.offers, start=1)
     ]
 
@@ -341,6 +349,8 @@ def render_reply(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> list[Outgoin
         tail = _offers_html(answer) if answer.outcome == "offered" else []
         citation = _citation_html(answer) if answer.outcome == "answered" else ""
         parts = _parts(answer_body(answer), [*tail, citation] if citation else tail, limit)
+    if not parts and reply.buttons:  # buttons need a message to go with
+        parts = [escape(reply.text or text("empty", reply.language or "mr"))]
     rows = tuple(tuple(row) for row in button_rows(reply.buttons))
     return [Outgoing(part, rows if i == len(parts) - 1 else ()) for i, part in enumerate(parts)]
 

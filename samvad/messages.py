@@ -14,6 +14,7 @@ renderer, never written into a text. Both catalogues have the same keys (a test 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from samvad.language import LANGUAGES, Lang
@@ -147,7 +148,9 @@ def written_date(iso_date: str, language: Lang) -> str:
     if not match:
         return iso_date
     year, month, day = (int(part) for part in match.groups())
-    if not 1 <= month <= 12 or not 1 <= day <= 31:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
         return iso_date
     written = f"{day} {MONTHS[language][month - 1]} {year}"
     return written.translate(_DEVANAGARI_DIGITS) if language == "mr" else written

@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -178,11 +179,25 @@ def _str(data: Mapping[str, Any], key: str, where: str, optional: bool = False) 
     return value
 
 
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ReplyFormatError(f"{where} must be a number, not {value!r}")
+    return float(value)
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ReplyFormatError(f"{key} must be a list, not {value!r}")
+    return value
+
+
 def from_json(data: Any) -> Answer:
     """Read what :func:`to_json` wrote; :class:`ReplyFormatError` for anything else."""
     if not isinstance(data, Mapping):
         raise ReplyFormatError("a Samvad answer is a JSON object")
-    if data.get("schema") != SCHEMA_VERSION:
+    schema = data.get("schema")
+    if isinstance(schema, bool) or not isinstance(schema, int) or schema != SCHEMA_VERSION:
         raise ReplyFormatError(f"unknown answer schema {data.get('schema')!r}")
     outcome = data.get("outcome")
     if outcome not in OUTCOMES:
@@ -203,21 +218,24 @@ def from_json(data: Any) -> Answer:
             _str(raw_citation, "source_url", "citation", optional=True),
             bool(raw_citation.get("other_language")),
         )
-    offers = data.get("offers") or []
-    sentences = data.get("sentences") or []
-    if not isinstance(offers, list) or not all(isinstance(o, Mapping) for o in offers):
+    offers = _list(data, "offers")
+    sentences = _list(data, "sentences")
+    if not all(isinstance(o, Mapping) for o in offers):
         raise ReplyFormatError("offers must be a list of objects")
-    if not isinstance(sentences, list) or not all(isinstance(s, str) for s in sentences):
+    if not all(isinstance(s, str) for s in sentences):
         raise ReplyFormatError("sentences must be a list of texts")
-    signals = data.get("signals") or {}
+    signals = data.get("signals", {})
     if not isinstance(signals, Mapping):
         raise ReplyFormatError("signals must be an object")
+    confidence = _number(signals.get("confidence", 0.0), "signals.confidence")
     agreement = signals.get("agreement")
     continuation = data.get("continuation")
+    ordinal = continuation.get("next_ordinal") if isinstance(continuation, Mapping) else None
     if continuation is not None and not (
         isinstance(continuation, Mapping)
         and isinstance(continuation.get("article_key"), str)
-        and isinstance(continuation.get("next_ordinal"), int)
+        and isinstance(ordinal, int)
+        and not isinstance(ordinal, bool)
     ):
         raise ReplyFormatError("continuation must hold article_key and next_ordinal")
     return Answer(
@@ -236,8 +254,8 @@ def from_json(data: Any) -> Answer:
             for o in offers
         ),
         signals=Signals(
-            float(signals.get("confidence") or 0.0),
-            None if agreement is None else float(agreement),
+            confidence,
+            None if agreement is None else _number(agreement, "signals.agreement"),
         ),
         romanized=bool(data.get("romanized")),
         continuation=None

@@ -67,25 +67,30 @@ def _positive(name: str, raw: str) -> float:
         value = float(raw)
     except ValueError:
         value = 0.0
-    if not value > 0:
+    if not 0 < value < float("inf"):
         raise SettingsError(f"{name} must be a positive number, not {raw!r}")
     return value
 
 
+def _digits(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit()
+
+
 def _count(name: str, raw: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
+    if not _digits(raw) or int(raw) < 1:
         raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
 
 
 def _port(name: str, raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not _digits(raw) or not 1 <= int(raw) <= 65535:
         raise SettingsError(f"{name} must be a port number from 1 to 65535, not {raw!r}")
     return int(raw)
 
 
 def _url(name: str, raw: str) -> str:
-    if not raw.startswith(("http://", "https://")):
+    scheme, _, rest = raw.partition("://")
+    if scheme not in ("http", "https") or not rest.strip("/"):
         raise SettingsError(f"{name} must be an http:// or https:// address, not {raw!r}")
     return raw.rstrip("/")
 
@@ -106,7 +111,7 @@ def _staff_ids(name: str, raw: str) -> frozenset[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
+        if not _digits(part.removeprefix("-")):
             raise SettingsError(
                 f"{name} must be Telegram user ids separated by commas, not {part!r}"
             )

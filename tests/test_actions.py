@@ -24,27 +24,20 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions as samvad_actions
 from actions.actions import (
-    BUTTON_NONE_OF_THESE,
-    MESSAGES,
     PAYLOAD_CHOOSE_ARTICLE,
     PAYLOAD_HELPFUL,
     PAYLOAD_MORE,
     PAYLOAD_NOT_HELPFUL,
-    SOURCE_LABEL,
     ActionAnswer,
     ActionChooseArticle,
     ActionDefaultFallback,
     ActionFeedback,
     ActionMore,
     ActionSetLanguage,
-    answer_text,
-    message_language,
 )
-from samvad.answers import AnswerEngine
-from samvad.indexer import build_index
+from samvad import AnswerEngine, Lang, QuestionLog, Settings, build_index, from_json, plain_text
+from samvad.messages import text as catalogue
 from samvad.model import Embedder
-from samvad.question_log import QuestionLog
-from samvad.settings import Settings
 from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
 
 slow = pytest.mark.slow
@@ -83,9 +76,8 @@ def real_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
     root = tmp_path_factory.mktemp("actions-engine")
     copy_articles(FICTIONAL_CORPUS, root / "knowledge")
     copy_articles(REAL_KNOWLEDGE, root / "knowledge")
-    settings = Settings(
-        root / "knowledge", root / "index", root / "data", Settings.from_env().model
-    )
+    settings = Settings.from_env().with_paths(root / "knowledge", root / "index")
+    settings = dataclasses.replace(settings, data_dir=root / "data")
     build_index(settings, embedder)
     return AnswerEngine(settings, embedder, QuestionLog(settings.data_dir, salt="test"))
 
@@ -161,15 +153,16 @@ def payloads(message: dict[str, Any]) -> list[str]:
 
 @slow
 @BOTH
-def test_answer_sends_text_buttons_and_sets_slots(engine: AnswerEngine, lang: str) -> None:
+def test_answer_sends_text_buttons_and_sets_slots(engine: AnswerEngine, lang: Lang) -> None:
     question, fact = WATER_QUESTIONS[lang]
     message, slots = ask(question)
     assert fact in message["text"]
     assert message["text"].count(WATER_URL) == 1
     meta = message["custom"]["samvad"]
-    assert (meta["kind"], meta["language"], meta["abstained"]) == ("answer", lang, False)
-    assert [(s["article_id"], s["lang"]) for s in meta["sources"]] == [(WATER, lang)]
-    assert meta["sources"][0]["source_url"] == WATER_URL
+    assert (meta["kind"], meta["language"], meta["outcome"]) == ("answer", lang, "answered")
+    cited = meta["citation"]
+    assert (cited["article_id"], cited["language"], cited["source_url"]) == (WATER, lang, WATER_URL)
+    assert message["text"] == plain_text(from_json(meta))  # text-only channels read the same
     assert slots == {
         "language": lang,
         "last_question": question,
@@ -200,7 +193,7 @@ def test_romanized_marathi_is_answered_in_marathi(engine: AnswerEngine) -> None:
     ids=["marathi", "english"],
 )
 def test_button_labels_follow_the_answer_language(
-    engine: AnswerEngine, lang: str, labels: list[str]
+    engine: AnswerEngine, lang: Lang, labels: list[str]
 ) -> None:
     message, _ = ask(WATER_QUESTIONS[lang][0])
     assert [b["title"] for b in message["buttons"]] == labels
@@ -208,7 +201,7 @@ def test_button_labels_follow_the_answer_language(
 
 @slow
 @BOTH
-def test_answer_is_logged_with_a_hashed_user(engine: AnswerEngine, lang: str) -> None:
+def test_answer_is_logged_with_a_hashed_user(engine: AnswerEngine, lang: Lang) -> None:
     question, _ = WATER_QUESTIONS[lang]
     ask(question)
     log = question_log(engine)
@@ -221,18 +214,15 @@ def test_answer_is_logged_with_a_hashed_user(engine: AnswerEngine, lang: str) ->
 
 
 @slow
-@pytest.mark.parametrize(("lang", "words"), [("mr", "माफ करा"), ("en", "Sorry")], ids=["mr", "en"])
-def test_abstention_has_no_buttons_and_forgets_the_article(
-    engine: AnswerEngine, lang: str, words: str
-) -> None:
+@BOTH
+def test_refusal_has_no_buttons_and_forgets_the_article(engine: AnswerEngine, lang: Lang) -> None:
     _, earlier = ask(WATER_QUESTIONS[lang][0])
     messages, slots = run(ActionAnswer(), make_tracker(GIBBERISH[lang], slots=earlier))
     assert len(messages) == 1
     message = messages[0]
-    assert message["text"].startswith(words)
     assert message["buttons"] == []
-    assert message["custom"]["samvad"]["abstained"] is True
-    assert message["custom"]["samvad"]["sources"] == []
+    meta = message["custom"]["samvad"]
+    assert (meta["outcome"], meta["language"], meta["citation"]) == ("refused", lang, None)
     assert slots == {
         "language": lang,
         "last_question": GIBBERISH[lang],
@@ -246,16 +236,17 @@ def test_abstention_has_no_buttons_and_forgets_the_article(
 
 @slow
 @BOTH
-def test_unsure_answer_offers_articles_as_buttons(engine: AnswerEngine, lang: str) -> None:
+def test_unsure_answer_offers_articles_as_buttons(engine: AnswerEngine, lang: Lang) -> None:
     question = UNSURE_QUESTIONS[lang]
     message, slots = ask(question)
     meta = message["custom"]["samvad"]
-    assert meta["abstained"] and meta["sources"] == [] and meta["suggestions"][0] == TAX
+    assert meta["outcome"] == "offered" and meta["citation"] is None
+    assert meta["offers"][0]["article_id"] == TAX
     offered = payloads(message)
     assert offered[0] == PAYLOAD_CHOOSE_ARTICLE + json.dumps({"article_id": TAX})
-    assert len(offered) == len(meta["suggestions"]) + 1
+    assert len(offered) == len(meta["offers"]) + 1
     assert message["buttons"][-1] == {
-        "title": BUTTON_NONE_OF_THESE[lang],
+        "title": catalogue("button_none_of_these", lang),
         "payload": PAYLOAD_CHOOSE_ARTICLE,
     }
     assert all(len(b["title"]) <= samvad_actions.BUTTON_TITLE_MAX for b in message["buttons"])
@@ -265,7 +256,7 @@ def test_unsure_answer_offers_articles_as_buttons(engine: AnswerEngine, lang: st
 
 @slow
 @BOTH
-def test_picked_article_is_answered_with_its_buttons(engine: AnswerEngine, lang: str) -> None:
+def test_picked_article_is_answered_with_its_buttons(engine: AnswerEngine, lang: Lang) -> None:
     state = {"language": lang, "last_question": UNSURE_QUESTIONS[lang]}
     picked = [{"entity": "article_id", "value": TAX}]
     messages, slots = run(
@@ -273,53 +264,43 @@ def test_picked_article_is_answered_with_its_buttons(engine: AnswerEngine, lang:
     )
     (message,) = messages
     meta = message["custom"]["samvad"]
-    assert not meta["abstained"] and meta["sources"][0]["article_id"] == TAX
-    assert meta["language"] == lang and SOURCE_LABEL[lang] in message["text"]
+    assert meta["outcome"] == "answered" and meta["citation"]["article_id"] == TAX
+    assert meta["language"] == lang
     assert PAYLOAD_HELPFUL in payloads(message)
     assert slots["last_article_key"] == f"{TAX}/{lang}" and slots["last_article_ids"] == [TAX]
 
 
 @slow
 @BOTH
-def test_none_of_these_says_there_is_no_article(engine: AnswerEngine, lang: str) -> None:
+def test_none_of_these_says_there_is_no_article(engine: AnswerEngine, lang: Lang) -> None:
     state = {"language": lang, "last_question": UNSURE_QUESTIONS[lang]}
     messages, slots = run(
         ActionChooseArticle(), make_tracker("/choose_article", "choose_article", state)
     )
     (message,) = messages
-    assert message["text"].startswith("माफ करा" if lang == "mr" else "Sorry")
-    assert message["buttons"] == [] and message["custom"]["samvad"]["abstained"]
+    meta = message["custom"]["samvad"]
+    assert message["buttons"] == [] and (meta["outcome"], meta["language"]) == ("refused", lang)
     assert slots["last_article_key"] is None
 
 
 @BOTH
-def test_picking_before_any_question(lang: str) -> None:
+def test_picking_before_any_question(lang: Lang) -> None:
     tracker = make_tracker("/choose_article", "choose_article", {"language": lang})
     messages, slots = run(ActionChooseArticle(), tracker)
-    assert [m["text"] for m in messages] == [MESSAGES["nothing_to_continue"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("nothing_to_continue", lang)]
     assert slots == {}
 
 
 @slow
-@BOTH
-def test_missing_source_link_is_added_to_the_text(engine: AnswerEngine, lang: str) -> None:
-    answer = engine.answer(WATER_QUESTIONS[lang][0])
-    bare = dataclasses.replace(answer, text=" ".join(answer.sentences))
-    assert WATER_URL not in bare.text
-    assert answer_text(bare).endswith(f"{SOURCE_LABEL[lang]}: {WATER_URL}")
-    assert answer_text(answer) == answer.text
-
-
-@slow
 @pytest.mark.parametrize(("lang", "slot"), [("mr", "mr"), ("en", "en"), ("mr", None)])
-def test_engine_error_is_a_polite_bilingual_message(
-    broken_engine: AnswerEngine, lang: str, slot: str | None
+def test_engine_error_is_a_polite_message_in_the_reply_language(
+    broken_engine: AnswerEngine, lang: Lang, slot: str | None
 ) -> None:
     question, _ = WATER_QUESTIONS[lang]
     with pytest.raises(sqlite3.OperationalError):
         broken_engine.answer(question)
     messages, slots = run(ActionAnswer(), make_tracker(question, slots={"language": slot}))
-    assert [m["text"] for m in messages] == [MESSAGES["engine_error"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("engine_error", lang)]
     assert "Traceback" not in messages[0]["text"]
     assert "database" not in messages[0]["text"]
     assert slots == {}
@@ -343,23 +324,23 @@ def test_engine_that_cannot_load_is_retried_and_reported_politely(
     try:
         for _ in range(2):
             messages, slots = run(ActionAnswer(), make_tracker(WATER_QUESTIONS["en"][0]))
-            assert [m["text"] for m in messages] == [MESSAGES["engine_error"]["en"]]
+            assert [m["text"] for m in messages] == [catalogue("engine_error", "en")]
             assert slots == {}
         monkeypatch.setenv("SAMVAD_MODEL_CACHE", str(model_cache))
         message, slots = ask(WATER_QUESTIONS["en"][0])
     finally:
         samvad_actions.reset_engine(None)
-    assert message["custom"]["samvad"]["sources"][0]["article_id"] == WATER
+    assert message["custom"]["samvad"]["citation"]["article_id"] == WATER
     assert slots["last_article_key"] == f"{WATER}/en"
 
 
 @slow
 @BOTH
-def test_more_reads_the_long_article_to_the_end(engine: AnswerEngine, lang: str) -> None:
+def test_more_reads_the_long_article_to_the_end(engine: AnswerEngine, lang: Lang) -> None:
     message, slots = ask(MONSOON_QUESTIONS[lang])
     key = f"{MONSOON}/{lang}"
     assert slots["last_article_key"] == key
-    passages = len(engine.retriever.snapshot.articles[key].vector_ids)
+    passages = len(engine.index.current().snapshot.articles[key].vector_ids)
     seen = {message["text"]}
     ordinal = slots["next_ordinal"]
     word = "आणखी" if lang == "mr" else "more"
@@ -371,7 +352,8 @@ def test_more_reads_the_long_article_to_the_end(engine: AnswerEngine, lang: str)
         assert more["text"] not in seen
         seen.add(more["text"])
         meta = more["custom"]["samvad"]
-        assert (meta["kind"], meta["language"], meta["article_key"]) == ("more", lang, key)
+        assert (meta["kind"], meta["language"]) == ("more", lang)
+        assert f"{meta['citation']['article_id']}/{meta['citation']['language']}" == key
         next_ordinal = set_slots["next_ordinal"]
         assert next_ordinal == (ordinal + 1 if ordinal + 1 < passages else None)
         more_button = [PAYLOAD_MORE] if next_ordinal is not None else []
@@ -382,30 +364,30 @@ def test_more_reads_the_long_article_to_the_end(engine: AnswerEngine, lang: str)
 
 @slow
 @BOTH
-def test_more_past_the_end_of_the_article(engine: AnswerEngine, lang: str) -> None:
+def test_more_past_the_end_of_the_article(engine: AnswerEngine, lang: Lang) -> None:
     key = f"{MONSOON}/{lang}"
-    past_end = float(len(engine.retriever.snapshot.articles[key].vector_ids))
+    past_end = float(len(engine.index.current().snapshot.articles[key].vector_ids))
     slots = {"language": lang, "last_article_key": key, "next_ordinal": past_end}
     messages, set_slots = run(ActionMore(), make_tracker("aankhi", "more", slots))
-    assert [m["text"] for m in messages] == [MESSAGES["no_more"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("no_more", lang)]
     assert set_slots == {"next_ordinal": None}
 
 
 @slow
 @BOTH
-def test_more_after_the_last_passage(engine: AnswerEngine, lang: str) -> None:
+def test_more_after_the_last_passage(engine: AnswerEngine, lang: Lang) -> None:
     slots = {"language": lang, "last_article_key": f"{MONSOON}/{lang}", "next_ordinal": None}
     messages, set_slots = run(ActionMore(), make_tracker("more", "more", slots))
-    assert [m["text"] for m in messages] == [MESSAGES["no_more"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("no_more", lang)]
     assert set_slots == {}
 
 
 @slow
 @pytest.mark.parametrize(("text", "lang"), [("आणखी", "mr"), ("more", "en")])
-def test_more_before_any_question(engine: AnswerEngine, text: str, lang: str) -> None:
+def test_more_before_any_question(engine: AnswerEngine, text: str, lang: Lang) -> None:
     slots = {"language": "en"} if lang == "en" else {}
     messages, set_slots = run(ActionMore(), make_tracker(text, "more", slots))
-    assert [m["text"] for m in messages] == [MESSAGES["nothing_to_continue"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("nothing_to_continue", lang)]
     assert set_slots == {}
 
 
@@ -423,7 +405,7 @@ def test_more_before_any_question(engine: AnswerEngine, text: str, lang: str) ->
     ],
 )
 def test_feedback_is_recorded(
-    engine: AnswerEngine, lang: str, text: str, entities: list[dict[str, Any]], helpful: bool
+    engine: AnswerEngine, lang: Lang, text: str, entities: list[dict[str, Any]], helpful: bool
 ) -> None:
     question, _ = WATER_QUESTIONS[lang]
     _, answered = ask(question)
@@ -431,89 +413,102 @@ def test_feedback_is_recorded(
     before = feedback_rows(log)
     tracker = make_tracker(text, "feedback", answered, entities)
     messages, slots = run(ActionFeedback(), tracker)
-    assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("feedback_thanks", lang)]
     assert slots == {}
     assert feedback_rows(log) == [*before, (question, WATER, int(helpful), log.user_hash(USER))]
 
 
 @slow
 @BOTH
-def test_feedback_without_an_answer_records_nothing(engine: AnswerEngine, lang: str) -> None:
+def test_feedback_without_an_answer_records_nothing(engine: AnswerEngine, lang: Lang) -> None:
     log = question_log(engine)
     before = feedback_rows(log)
     messages, _ = run(ActionFeedback(), make_tracker("👍", "feedback", {"language": lang}))
-    assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("feedback_thanks", lang)]
     assert feedback_rows(log) == before
 
 
 @slow
 @BOTH
-def test_feedback_thanks_even_if_recording_fails(broken_engine: AnswerEngine, lang: str) -> None:
+def test_feedback_thanks_even_if_recording_fails(broken_engine: AnswerEngine, lang: Lang) -> None:
     question, _ = WATER_QUESTIONS[lang]
     with pytest.raises(sqlite3.OperationalError):
         broken_engine.record_feedback(USER, question, [WATER], False)
     answered = {"language": lang, "last_question": question, "last_article_ids": [WATER]}
     messages, _ = run(ActionFeedback(), make_tracker("👎", "feedback", answered))
-    assert [m["text"] for m in messages] == [MESSAGES["feedback_thanks"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("feedback_thanks", lang)]
 
 
 MR = [{"entity": "language", "value": "mr"}]
 EN = [{"entity": "language", "value": "en"}]
+PETROL = "What is the price of petrol in Delhi?"
 
 
 @pytest.mark.parametrize(
-    ("intent", "text", "entities", "current", "expected"),
+    ("intent", "text", "entities", "slots", "expected"),
     [
-        # an explicit choice, by button payload or in words, wins
-        ("choose_language", '/choose_language{"language":"mr"}', MR, "en", "mr"),
-        ("choose_language", '/choose_language{"language":"en"}', EN, None, "en"),
-        ("choose_language", "मराठीत बोला", [], "en", "mr"),
-        ("choose_language", "English please", [], "mr", "en"),
-        ("choose_language", "इंग्रजीत सांगा", [{"entity": "language", "value": "इंग्रजीत"}], "mr", "en"),
-        # "change language" switches to the other one, or leaves the choice open
-        ("choose_language", "भाषा बदला", [], "mr", "en"),
-        ("choose_language", "change language", [], "en", "mr"),
-        ("choose_language", "change language", [], None, None),
-        # small talk: Devanagari or romanized Marathi → mr; English keeps the current language
-        ("greet", "नमस्कार", [], None, "mr"),
-        ("greet", "नमस्कार", [], "en", "mr"),
-        ("thanks", "khup dhanyavad", [], None, "mr"),
-        ("greet", "hello", [], None, "en"),
-        ("greet", "hi", [], None, "en"),
-        ("thanks", "thank you", [], "mr", "mr"),
-        ("goodbye", "bye", [], "en", "en"),
+        # an explicit choice, by button payload or in words, is kept and wins from then on
+        ("choose_language", '/choose_language{"language":"mr"}', MR, {"language": "en"}, "mr!"),
+        ("choose_language", '/choose_language{"language":"en"}', EN, {}, "en!"),
+        ("choose_language", "मराठीत बोला", [], {"language": "en"}, "mr!"),
+        ("choose_language", "English please", [], {"language": "mr"}, "en!"),
+        ("choose_language", "इंग्रजीत सांगा", [{"entity": "language", "value": "इंग्रजीत"}], {}, "en!"),
+        # "change language" switches away from this turn's language
+        ("choose_language", "भाषा बदला", [], {"language": "mr"}, "en!"),
+        ("choose_language", "change language", [], {"language": "en"}, "mr!"),
+        ("choose_language", "change language", [], {}, "en!"),
+        # otherwise: the language the message is clearly in, else the last one, else Marathi
+        ("greet", "नमस्कार", [], {}, "mr"),
+        ("greet", "नमस्कार", [], {"language": "en"}, "mr"),
+        ("thanks", "khup dhanyavad", [], {}, "mr"),
+        ("out_of_scope", PETROL, [], {"language": "mr"}, "en"),
+        ("out_of_scope", "petrol cha bhav kay aahe", [], {"language": "en"}, "mr"),
+        ("greet", "hello", [], {}, "mr"),
+        ("greet", "hi", [], {"language": "en"}, "en"),
+        ("thanks", "thank you", [], {"language": "mr"}, "mr"),
+        ("goodbye", "bye", [], {"language": "en"}, "en"),
+        # a choice made earlier wins over the message's own language
+        ("out_of_scope", PETROL, [], {"language": "mr", "chosen_language": "mr"}, "mr"),
+        ("greet", "नमस्कार", [], {"language": "en", "chosen_language": "en"}, "en"),
     ],
 )
-def test_set_language(
-    intent: str,
-    text: str,
-    entities: list[dict[str, Any]],
-    current: str | None,
-    expected: str | None,
+def test_set_language_follows_the_one_policy(
+    intent: str, text: str, entities: list[dict[str, Any]], slots: dict[str, Any], expected: str
 ) -> None:
-    tracker = make_tracker(text, intent, {"language": current}, entities)
-    messages, slots = run(ActionSetLanguage(), tracker)
+    """``expected`` is this turn's language; with ``!`` it is also kept as the choice."""
+    tracker = make_tracker(text, intent, slots, entities)
+    messages, set_slots = run(ActionSetLanguage(), tracker)
     assert messages == []
-    assert slots.get("language", current) == expected
+    assert set_slots["language"] == expected.rstrip("!")
+    if expected.endswith("!"):
+        assert set_slots["chosen_language"] == expected.rstrip("!")
+    else:
+        assert "chosen_language" not in set_slots
+
+
+@slow
+@pytest.mark.parametrize(
+    ("question", "slots", "lang"),
+    [
+        (PETROL, {"language": "mr"}, "en"),
+        ("pani kadhi band aahe ghodbunder la?", {"language": "en"}, "mr"),
+        (WATER_QUESTIONS["en"][0], {"language": "en", "chosen_language": "mr"}, "mr"),
+        (WATER_QUESTIONS["mr"][0], {"language": "mr", "chosen_language": "en"}, "en"),
+    ],
+    ids=["english-after-marathi", "romanized-after-english", "chosen-marathi", "chosen-english"],
+)
+def test_answers_and_refusals_follow_the_same_policy(
+    engine: AnswerEngine, question: str, slots: dict[str, Any], lang: str
+) -> None:
+    messages, set_slots = run(ActionAnswer(), make_tracker(question, slots=slots))
+    (message,) = messages
+    assert message["custom"]["samvad"]["language"] == lang
+    assert set_slots["language"] == lang
 
 
 @pytest.mark.parametrize(("text", "lang"), [("काय?", "mr"), ("asdf", "en")])
-def test_default_fallback_apologises_and_reverts(text: str, lang: str) -> None:
+def test_default_fallback_apologises_and_reverts(text: str, lang: Lang) -> None:
     slots = {"language": "en"} if lang == "en" else {}
     messages, events = run(ActionDefaultFallback(), make_tracker(text, "greet", slots))
-    assert [m["text"] for m in messages] == [MESSAGES["not_understood"][lang]]
+    assert [m["text"] for m in messages] == [catalogue("not_understood", lang)]
     assert events == {"_events": ["rewind"]}
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("ठाण्यात पाणी कधी येईल?", "mr"),
-        ("pani kadhi yeil?", "mr"),
-        ("namaskar", "mr"),
-        ("When will the water come?", None),
-        ("hi", None),
-    ],
-)
-def test_message_language(text: str, expected: str | None) -> None:
-    assert message_language(text) == expected

@@ -1,4 +1,5 @@
-"""The engine API with the real model and index: languages, citations, "more", abstention."""
+"""The engine with the real model and index: typed answers, languages, citations, "more",
+offers and refusals."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from samvad.answers import AnswerEngine
+from samvad import (
+    Answer,
+    AnswerEngine,
+    Lang,
+    Thresholds,
+    build_index,
+    plain_text,
+    read_catalog,
+    text,
+)
 from samvad.index_store import IndexSnapshot
-from samvad.indexer import build_index
 from samvad.model import Embedder
 from samvad.question_log import QuestionLog
 from tests.conftest import index_dev_corpus
@@ -26,7 +35,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Answ
 
 
 def article_sentences(engine: AnswerEngine, key: str) -> set[str]:
-    snapshot = engine.retriever.snapshot
+    snapshot = engine.index.current().snapshot
     return {s for v in snapshot.articles[key].vector_ids for s in snapshot.chunks[v].sentences}
 
 
@@ -43,11 +52,11 @@ def test_seed_article_answers_in_the_askers_language(
     engine: AnswerEngine, question: str, lang: str
 ) -> None:
     answer = engine.answer(question)
-    assert not answer.abstained
+    assert answer.outcome == "answered" and answer.citation is not None
     assert answer.language == lang
-    assert answer.sources[0].article_id == SEED
-    assert answer.sources[0].lang == lang
-    assert not answer.from_other_language
+    assert answer.citation.article_id == SEED
+    assert answer.citation.language == lang
+    assert not answer.citation.other_language
 
 
 @pytest.mark.parametrize(
@@ -63,52 +72,54 @@ def test_answer_is_extractive_and_cited(
     engine: AnswerEngine, question: str, lang: str, article: str, fact: str
 ) -> None:
     answer = engine.answer(question)
-    assert answer.sources[0].article_id == article
+    assert answer.citation is not None and answer.citation.article_id == article
     assert answer.language == lang
     assert 1 <= len(answer.sentences) <= 3
-    assert set(answer.sentences) <= article_sentences(engine, answer.article_key or "")
+    key = f"{article}/{answer.citation.language}"
+    assert set(answer.sentences) <= article_sentences(engine, key)
     assert fact in " ".join(answer.sentences)
-    source_word = "स्रोत" if lang == "mr" else "Source"
-    assert f"{source_word}: {answer.sources[0].title}" in answer.text
-
-
-@pytest.mark.parametrize(
-    ("question", "lang", "note"),
-    [
-        ("how many new electric buses is TMT getting", "en", "Marathi article"),
-        ("झाड तोडण्याच्या परवानगीसाठी अर्जाचं शुल्क किती आहे?", "mr", "इंग्रजी लेखातून"),
-    ],
-    ids=["english-asks-marathi-only", "marathi-asks-english-only"],
-)
-def test_other_language_article_is_used_and_said(
-    engine: AnswerEngine, question: str, lang: str, note: str
-) -> None:
-    answer = engine.answer(question)
-    assert not answer.abstained
-    assert answer.from_other_language
-    assert answer.language == lang
-    assert answer.sources[0].lang != lang
-    assert note in answer.text
-
-
-@pytest.mark.parametrize("language", ["mr", "en"])
-def test_chosen_language_wins_over_the_questions(engine: AnswerEngine, language: str) -> None:
-    question = "मालमत्ता कर लवकर भरला तर किती सूट मिळते?"
-    answer = engine.answer(question, language=language)
-    assert answer.language == language
-    assert answer.sources[0].lang == language
+    assert f"{text('source', lang)}: {answer.citation.title}" in plain_text(answer)
 
 
 @pytest.mark.parametrize(
     ("question", "lang"),
-    [("asdfgh qwerty", "en"), ("jkjkjk lllll ???", "en"), ("", "en")],
+    [
+        ("how many new electric buses is TMT getting", "en"),
+        ("झाड तोडण्याच्या परवानगीसाठी अर्जाचं शुल्क किती आहे?", "mr"),
+    ],
+    ids=["english-asks-marathi-only", "marathi-asks-english-only"],
+)
+def test_other_language_article_is_used_and_said(
+    engine: AnswerEngine, question: str, lang: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.outcome == "answered" and answer.citation is not None
+    assert answer.citation.other_language
+    assert answer.language == lang
+    assert answer.citation.language != lang
+    assert text("other_language_note", lang) in plain_text(answer)
+
+
+@pytest.mark.parametrize("language", ["mr", "en"])
+def test_chosen_language_wins_over_the_questions(engine: AnswerEngine, language: Lang) -> None:
+    question = "मालमत्ता कर लवकर भरला तर किती सूट मिळते?"
+    answer = engine.answer(question, language=language)
+    assert answer.language == language
+    assert answer.citation is not None and answer.citation.language == language
+
+
+@pytest.mark.parametrize(
+    ("question", "outcome"),
+    [("asdfgh qwerty", "refused"), ("jkjkjk lllll ???", "refused"), ("", "empty")],
     ids=["gibberish", "more-gibberish", "empty"],
 )
-def test_gibberish_abstains(engine: AnswerEngine, question: str, lang: str) -> None:
-    answer = engine.answer(question)
-    assert answer.abstained
-    assert answer.sources == ()
-    assert answer.language == lang
+def test_gibberish_is_refused_and_nothing_is_empty(
+    engine: AnswerEngine, question: str, outcome: str
+) -> None:
+    answer = engine.answer(question, language="en")
+    assert answer.outcome == outcome
+    assert answer.citation is None and answer.offers == () and answer.sentences == ()
+    assert answer.language == "en"
 
 
 @pytest.mark.parametrize(
@@ -125,10 +136,11 @@ def test_neighbouring_topic_abstains_on_concept_agreement(
 ) -> None:
     """The cosine alone would answer these (it clears its threshold); the shared concepts don't."""
     answer = engine.answer(question)
-    assert answer.abstained and answer.sources == () and answer.suggestions == ()
+    assert answer.outcome == "refused" and answer.citation is None and answer.offers == ()
     assert answer.language == lang
-    assert answer.confidence >= engine.threshold
-    assert answer.agreement is not None and answer.agreement < engine.agreement_below
+    assert answer.signals.confidence >= engine.thresholds.abstain_below
+    agreement = answer.signals.agreement
+    assert agreement is not None and agreement < engine.thresholds.agreement_below
 
 
 @pytest.mark.parametrize(
@@ -143,12 +155,11 @@ def test_answers_carry_the_concept_agreement(
     engine: AnswerEngine, question: str, article: str
 ) -> None:
     answer = engine.answer(question)
-    assert not answer.abstained
-    assert answer.sources[0].article_id == article
-    assert answer.agreement is not None and answer.agreement >= engine.agreement_below
+    assert answer.citation is not None and answer.citation.article_id == article
+    agreement = answer.signals.agreement
+    assert agreement is not None and agreement >= engine.thresholds.agreement_below
 
 
-UNSURE = {"mr": "मला खात्री नाही", "en": "I'm not sure I have an article"}
 TAX = "property-tax-rebate-2026"
 DOGS = "stray-dog-sterilisation-drive"
 TAX_ONLINE_MR = "कर ऑनलाइन भरला तर आणखी काही सवलत आहे का?"
@@ -178,19 +189,18 @@ def test_unsure_question_offers_the_closest_articles_and_is_logged(
     """Between the two pairs of thresholds the engine answers nothing: it names the closest
     articles (in the asker's language where that version exists) for the citizen to pick."""
     answer = engine.answer(question, user_id="citizen-7")
-    assert engine.verdict(engine.search(question)) == "confirm"
-    assert answer.abstained and answer.sources == () and answer.sentences == ()
-    assert answer.language == lang and answer.text.startswith(UNSURE[lang])
-    ids = [s.article_id for s in answer.suggestions]
+    assert engine.verdict(engine.search(question)) == "offer"
+    assert answer.outcome == "offered" and answer.citation is None and answer.sentences == ()
+    assert answer.language == lang
+    ids = [o.article_id for o in answer.offers]
     assert offered in ids and len(ids) == len(set(ids)) <= 3
-    for n, source in enumerate(answer.suggestions, start=1):
-        assert f"{n}. {source.title} ({source.date})" in answer.text
+    for offer in answer.offers:
         versions = {
             k.split("/")[1]
-            for k in engine.retriever.snapshot.articles
-            if k.startswith(f"{source.article_id}/")
+            for k in engine.index.current().snapshot.articles
+            if k.startswith(f"{offer.article_id}/")
         }
-        assert source.lang == (lang if lang in versions else versions.pop())
+        assert offer.language == (lang if lang in versions else versions.pop())
     assert engine.log is not None
     logged = engine.log.unanswered(limit=1)[0]
     assert logged.question == question and logged.offered == tuple(ids)
@@ -210,59 +220,54 @@ def test_picked_article_answers_from_that_article_and_the_pick_is_recorded(
 ) -> None:
     assert engine.log is not None
     user = f"picker-{language}-{article}"
-    offer = engine.answer(question, user_id=user)
-    assert article in [s.article_id for s in offer.suggestions]
+    offered = engine.answer(question, user_id=user)
+    assert article in [o.article_id for o in offered.offers]
     logged = len(engine.log.unanswered())
     answer = engine.answer_from_article(question, article, user_id=user)
-    assert not answer.abstained and answer.language == language
-    (source,) = answer.sources
-    assert source.article_id == article
-    assert answer.article_key == f"{article}/{source.lang}"
-    assert set(answer.sentences) <= article_sentences(engine, f"{article}/{source.lang}")
-    assert answer.from_other_language == (source.lang != language)
+    assert answer.outcome == "answered" and answer.language == language
+    source = answer.citation
+    assert source is not None and source.article_id == article
+    assert set(answer.sentences) <= article_sentences(engine, f"{article}/{source.language}")
+    assert source.other_language == (source.language != language)
     if fact is not None:
-        assert fact in answer.text
+        assert fact in " ".join(answer.sentences)
     else:
-        assert "(This answer is from a Marathi article" in answer.text
+        assert source.other_language and source.language == "mr"
     rows = engine.log.unanswered()
     assert len(rows) == logged  # the pick is not a new question
     assert (rows[0].question, rows[0].picked) == (question, article)
 
 
 @pytest.mark.parametrize(
-    ("article_id", "language", "words"),
-    [(None, "mr", "माफ करा"), (None, "en", "Sorry"), ("no-such-article", "en", "Sorry")],
+    ("article_id", "language"),
+    [(None, "mr"), (None, "en"), ("no-such-article", "en")],
     ids=["none-of-these-marathi", "none-of-these-english", "article-since-removed"],
 )
 def test_picking_none_or_a_removed_article_says_there_is_no_article(
-    engine: AnswerEngine, article_id: str | None, language: str, words: str
+    engine: AnswerEngine, article_id: str | None, language: Lang
 ) -> None:
     assert engine.log is not None
     user = f"none-picker-{language}-{article_id}"
     engine.answer(INCOME_TAX_EN, language, user_id=user)
     logged = len(engine.log.unanswered())
     answer = engine.answer_from_article(INCOME_TAX_EN, article_id, language, user_id=user)
-    assert answer.abstained and answer.sources == () and answer.suggestions == ()
-    assert answer.language == language and answer.text.startswith(words)
+    assert answer.outcome == "refused" and answer.citation is None and answer.offers == ()
+    assert answer.language == language
     rows = engine.log.unanswered()
     assert len(rows) == logged
     assert (rows[0].question, rows[0].picked) == (INCOME_TAX_EN, article_id or "")
 
 
-@pytest.mark.parametrize(
-    ("lang", "words"), [("mr", "माफ करा"), ("en", "Sorry")], ids=["marathi", "english"]
-)
-def test_abstention_is_polite_in_the_askers_language_and_logged(
-    engine: AnswerEngine, lang: str, words: str
-) -> None:
-    engine.threshold, saved = 1.01, engine.threshold
+@pytest.mark.parametrize("lang", ["mr", "en"], ids=["marathi", "english"])
+def test_refusal_is_in_the_askers_language_and_logged(engine: AnswerEngine, lang: str) -> None:
+    engine.thresholds, saved = Thresholds(1.0, 1.0, 1.0, 1.0), engine.thresholds
     try:
         question = "पाणी कधी येईल?" if lang == "mr" else "When will water come?"
         answer = engine.answer(question, user_id="citizen-42")
     finally:
-        engine.threshold = saved
-    assert answer.abstained and answer.text.startswith(words)
-    assert "/topics" in answer.text
+        engine.thresholds = saved
+    assert answer.outcome == "refused" and answer.language == lang
+    assert "/topics" in plain_text(answer)
     assert engine.log is not None
     logged = engine.log.unanswered(limit=1)[0]
     assert (logged.question, logged.language) == (question, lang)
@@ -271,28 +276,31 @@ def test_abstention_is_polite_in_the_askers_language_and_logged(
 
 def test_more_walks_through_the_article(engine: AnswerEngine) -> None:
     answer = engine.answer("What does the monsoon control room do?")
-    assert answer.article_key is not None and answer.next_ordinal is not None
+    assert answer.continuation is not None
+    key = answer.continuation.article_key
     seen = set()
-    ordinal: int | None = answer.next_ordinal
+    ordinal: int | None = answer.continuation.next_ordinal
     while ordinal is not None:
-        more = engine.more(answer.article_key, ordinal, answer.language)
-        assert more is not None and more.text not in seen
-        seen.add(more.text)
-        ordinal = more.next_ordinal
-    assert engine.more(answer.article_key, 999, answer.language) is None
+        more = engine.more(key, ordinal, answer.language)
+        assert more is not None and more.kind == "more" and more.sentences not in seen
+        seen.add(more.sentences)
+        ordinal = more.continuation.next_ordinal if more.continuation else None
+    assert engine.more(key, 999, answer.language) is None
 
 
 @pytest.mark.parametrize("language", ["mr", "en"])
-def test_topics_prefer_the_users_language(engine: AnswerEngine, language: str) -> None:
-    topics = dict(engine.topics(language))
-    snapshot = engine.retriever.snapshot
-    assert len(topics) == len({a.id for a in snapshot.articles.values()})
-    assert topics[SEED] == snapshot.articles[f"{SEED}/{language}"].title
+def test_catalogue_titles_prefer_the_users_language(engine: AnswerEngine, language: Lang) -> None:
+    catalog = read_catalog(engine.settings.index_dir)
+    snapshot = engine.index.current().snapshot
+    assert catalog is not None and catalog.generation == snapshot.generation
+    titles = catalog.titles(language)
+    assert len(titles) == len({a.id for a in snapshot.articles.values()})
+    assert snapshot.articles[f"{SEED}/{language}"].title in titles
 
 
 def test_engine_picks_up_a_new_index_by_itself(engine: AnswerEngine, tmp_path: Path) -> None:
     settings = engine.settings
-    before = engine.retriever.snapshot.generation
+    before = engine.index.current().snapshot.generation
     extra = settings.knowledge_dir / "library-hours.en.md"
     extra.write_text(
         "---\nid: library-hours\nlang: en\ntitle: Central library opening hours\n"
@@ -301,9 +309,9 @@ def test_engine_picks_up_a_new_index_by_itself(engine: AnswerEngine, tmp_path: P
     )
     try:
         build_index(settings, engine.embedder)
-        answer = engine.answer("What time does the central library open?")
-        assert engine.retriever.snapshot.generation != before
-        assert answer.sources[0].article_id == "library-hours"
+        answer: Answer = engine.answer("What time does the central library open?")
+        assert engine.index.current().snapshot.generation != before
+        assert answer.citation is not None and answer.citation.article_id == "library-hours"
     finally:
         extra.unlink()
         build_index(settings, engine.embedder)

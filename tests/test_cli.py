@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from samvad.answers import AGREEMENT_BELOW
+from samvad.settings import AGREEMENT_BELOW
 from samvad.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 from tests.conftest import REAL_KNOWLEDGE, copy_articles
 
@@ -53,9 +53,9 @@ def test_ask_returns_the_seed_article_first(indexed_folder: Path, question: str)
     assert code == EXIT_OK
     record = json.loads(output)
     assert record["passages"][0]["article_id"] == SEED
-    assert record["answer"]["sources"][0]["article_id"] == SEED
-    assert not record["answer"]["abstained"]
-    assert record["answer"]["agreement"] >= AGREEMENT_BELOW
+    assert record["answer"]["citation"]["article_id"] == SEED
+    assert record["answer"]["outcome"] == "answered"
+    assert record["answer"]["signals"]["agreement"] >= AGREEMENT_BELOW
 
 
 @pytest.mark.slow
@@ -81,7 +81,7 @@ def test_batch_keeps_order_and_passes_other_keys_through(
     records = [json.loads(line) for line in output.splitlines()]
     assert [r["ref"] for r in records] == [1, 2, 3]
     assert [r["answer"]["language"] for r in records] == ["en", "mr", "en"]
-    assert records[2]["answer"]["abstained"]
+    assert records[2]["answer"]["outcome"] == "refused"
 
 
 @pytest.mark.slow
@@ -171,10 +171,10 @@ def test_ask_offers_the_article_when_not_sure(
     code, output = run("ask", question, "--json", *folders(indexed_folder))
     assert code == EXIT_OK
     answer = json.loads(output)["answer"]
-    assert answer["abstained"] and answer["sources"] == []
-    (offered,) = answer["suggestions"]
-    assert offered["article_id"] == SEED and offered["lang"] == "en"
-    assert f"1. {offered['title']} ({offered['date']})" in answer["text"]
+    assert answer["outcome"] == "offered" and answer["citation"] is None
+    (offered,) = answer["offers"]
+    assert offered["article_id"] == SEED and offered["language"] == "en"
+    assert f"1. {offered['title']} (" in answer["text"]
 
 
 def test_help_speaks_to_staff(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from samvad.language import detect_language, prepare_query, romanized_to_devanagari
+from samvad.language import (
+    Lang,
+    as_language,
+    clear_language,
+    detect_language,
+    named_language,
+    prepare_query,
+    reply_language,
+    romanized_to_devanagari,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +77,86 @@ def test_prepare_query_adds_devanagari_for_romanized(
     assert query.lexical_langs == langs
     if phrasings == 2:
         assert any(t.startswith("~") for t in query.terms)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ठाण्यात पाणी कधी येईल?", "mr"),
+        ("pani kadhi yeil?", "mr"),
+        ("namaskar", "mr"),
+        ("khup dhanyavad", "mr"),
+        ("When will the water come?", "en"),
+        ("What is the price of petrol in Delhi?", "en"),
+        ("property tax due date", "en"),
+        ("hi", None),
+        ("thank you", None),
+        ("ok", None),
+        ("👍", None),
+        ('/feedback{"helpful":true}', None),
+        ("/start", None),
+    ],
+)
+def test_clear_language(text: str, expected: str | None) -> None:
+    assert clear_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("chosen", "text", "last", "expected"),
+    [
+        (None, "घोडबंदरला पाणी कधी बंद आहे?", "en", "mr"),
+        (None, "When is the water cut in Ghodbunder?", "mr", "en"),
+        (None, "pani kadhi band aahe?", "en", "mr"),
+        (None, "ok", "en", "en"),
+        (None, "ok", "mr", "mr"),
+        (None, "ok", None, "mr"),
+        ("mr", "When is the water cut in Ghodbunder?", "en", "mr"),
+        ("en", "घोडबंदरला पाणी कधी बंद आहे?", "mr", "en"),
+    ],
+    ids=[
+        "marathi-after-english",
+        "english-after-marathi",
+        "romanized-after-english",
+        "unclear-keeps-english",
+        "unclear-keeps-marathi",
+        "unclear-first-is-marathi",
+        "choice-marathi-wins",
+        "choice-english-wins",
+    ],
+)
+def test_reply_language_policy(
+    chosen: Lang | None, text: str, last: Lang | None, expected: Lang
+) -> None:
+    assert reply_language(chosen, text, last) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("mr", "mr"),
+        ("en-IN", "en"),
+        ("Marathi", "mr"),
+        ("मराठी", "mr"),
+        ("इंग्रजीत", "en"),
+        ("hi", None),
+        (None, None),
+        (3, None),
+    ],
+)
+def test_as_language(value: object, expected: str | None) -> None:
+    assert as_language(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("मराठीत बोला", "mr"),
+        ("in English please", "en"),
+        ("marathit sanga", "mr"),
+        ("इंग्रजीत सांगा", "en"),
+        ("change language", None),
+        ("English or Marathi?", None),
+    ],
+)
+def test_named_language(text: str, expected: str | None) -> None:
+    assert named_language(text) == expected
