@@ -339,7 +339,8 @@ class ActionSetLanguage(Action):  # type: ignore[misc]
 
     An explicit choice (a language button, "मराठीत बोला", "in English please") is kept in
     ``chosen_language`` and wins from then on; "change language" without naming one switches
-    to the other language. Otherwise ``language`` becomes this turn's reply language
+    to the other language (or, in a conversation with no language yet, leaves the choice to
+    the buttons of the response). Otherwise ``language`` becomes this turn's reply language
     (:func:`samvad.reply_language`), which the responses in ``domain.yml`` follow.
     """
 
@@ -357,7 +358,11 @@ class ActionSetLanguage(Action):  # type: ignore[misc]
                 None,
             ) or named_language(message)
             if chosen is None:
-                current = _reply_language(tracker)
+                current = as_language(tracker.get_slot("chosen_language")) or as_language(
+                    tracker.get_slot("language")
+                )
+                if current is None:  # nothing to switch from: the response offers both
+                    return []
                 chosen = "en" if current == "mr" else "mr"
             return [SlotSet("chosen_language", chosen), SlotSet("language", chosen)]
         return [SlotSet("language", _reply_language(tracker))]

@@ -456,7 +456,7 @@ PETROL = "What is the price of petrol in Delhi?"
         # "change language" switches away from this turn's language
         ("choose_language", "भाषा बदला", [], {"language": "mr"}, "en!"),
         ("choose_language", "change language", [], {"language": "en"}, "mr!"),
-        ("choose_language", "change language", [], {}, "en!"),
+        ("choose_language", "change language", [], {}, None),
         # otherwise: the language the message is clearly in, else the last one, else Marathi
         ("greet", "नमस्कार", [], {}, "mr"),
         ("greet", "नमस्कार", [], {"language": "en"}, "mr"),
@@ -473,12 +473,20 @@ PETROL = "What is the price of petrol in Delhi?"
     ],
 )
 def test_set_language_follows_the_one_policy(
-    intent: str, text: str, entities: list[dict[str, Any]], slots: dict[str, Any], expected: str
+    intent: str,
+    text: str,
+    entities: list[dict[str, Any]],
+    slots: dict[str, Any],
+    expected: str | None,
 ) -> None:
-    """``expected`` is this turn's language; with ``!`` it is also kept as the choice."""
+    """``expected`` is this turn's language; with ``!`` it is also kept as the choice;
+    ``None``: nothing is set (the response's buttons ask)."""
     tracker = make_tracker(text, intent, slots, entities)
     messages, set_slots = run(ActionSetLanguage(), tracker)
     assert messages == []
+    if expected is None:
+        assert set_slots == {}
+        return
     assert set_slots["language"] == expected.rstrip("!")
     if expected.endswith("!"):
         assert set_slots["chosen_language"] == expected.rstrip("!")

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from samvad import script_language
 from tests.servers import RasaStack, build_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,16 +119,16 @@ def test_question_is_answered_from_the_right_article(
 ) -> None:
     reply = stack.say(f"asker-{language}-{len(question)}", question)
     facts = answer_facts(reply)
-    assert facts["abstained"] is False
+    assert facts["outcome"] == "answered"
     assert facts["language"] == language
-    assert facts["sources"][0]["article_id"] == JAPAN_ARTICLE
-    assert facts["sources"][0]["lang"] == language
+    assert facts["citation"]["article_id"] == JAPAN_ARTICLE
+    assert facts["citation"]["language"] == language
     assert '/feedback{"helpful":true}' in payloads(reply)
 
 
 @pytest.mark.parametrize(
     ("greeting", "expected"),
-    [("नमस्कार", "नमस्कार! मी संवाद"), ("hello", "Hello! I am Samvad")],
+    [("नमस्कार", "नमस्कार! मी संवाद"), ("Hello, how are you?", "Hello! I am Samvad")],
     ids=["marathi", "english"],
 )
 def test_small_talk_in_the_right_language_without_retrieval(
@@ -149,7 +150,7 @@ def test_language_buttons_arrive_with_their_payloads(stack: RasaStack) -> None:
 def test_gibberish_is_not_answered_confidently(stack: RasaStack) -> None:
     reply = stack.say("typist", "asdfgh qwerty")
     facts = answer_facts(reply)
-    assert facts["abstained"] is True
+    assert facts["outcome"] == "refused"
     assert payloads(reply) == []
 
 
@@ -165,17 +166,18 @@ def test_unsure_question_offers_the_article_and_the_pick_is_answered(
     sender = f"unsure-{pick}"
     offer = stack.say(sender, UNSURE_QUESTION)
     facts = answer_facts(offer)
-    assert facts["abstained"] is True and facts["suggestions"] == [JAPAN_ARTICLE]
+    assert facts["outcome"] == "offered"
+    assert [o["article_id"] for o in facts["offers"]] == [JAPAN_ARTICLE]
     buttons = payloads(offer)
     assert buttons == [f'/choose_article{{"article_id": "{JAPAN_ARTICLE}"}}', "/choose_article"]
     picked = stack.say(sender, buttons[0] if pick == "article" else buttons[1])
     facts = answer_facts(picked)
     if pick == "article":
-        assert facts["abstained"] is False and facts["language"] == "en"
-        assert facts["sources"][0]["article_id"] == JAPAN_ARTICLE
+        assert facts["outcome"] == "answered" and facts["language"] == "en"
+        assert facts["citation"]["article_id"] == JAPAN_ARTICLE
         assert '/feedback{"helpful":true}' in payloads(picked)
     else:
-        assert facts["abstained"] is True and texts(picked).startswith("Sorry, I don't have")
+        assert (facts["outcome"], facts["language"]) == ("refused", "en")
         assert payloads(picked) == []
     with sqlite3.connect(stack.data_dir / "samvad.db") as db:
         logged = db.execute(
@@ -190,15 +192,16 @@ def test_unsure_question_offers_the_article_and_the_pick_is_answered(
 
 def test_none_of_these_typed_in_marathi_is_understood(stack: RasaStack) -> None:
     sender = "typed-none"
-    assert answer_facts(stack.say(sender, UNSURE_QUESTION))["suggestions"] == [JAPAN_ARTICLE]
+    offers = answer_facts(stack.say(sender, UNSURE_QUESTION))["offers"]
+    assert [o["article_id"] for o in offers] == [JAPAN_ARTICLE]
     reply = stack.say(sender, "यापैकी काहीही नाही")
-    assert answer_facts(reply)["abstained"] is True and payloads(reply) == []
+    assert answer_facts(reply)["outcome"] == "refused" and payloads(reply) == []
 
 
 def test_more_and_feedback_after_an_answer(stack: RasaStack) -> None:
     sender = "reader"
     first = answer_facts(stack.say(sender, "Who attended the agreement ceremony in Japan?"))
-    assert first["abstained"] is False
+    assert first["outcome"] == "answered"
     more = stack.say(sender, "/more")
     assert texts(more)
     feedback = stack.say(sender, '/feedback{"helpful":true}')
@@ -214,5 +217,34 @@ def test_restart_keeps_the_chosen_language(stack: RasaStack) -> None:
     assert texts(chosen).startswith("ठीक आहे, आता मी मराठीत")
     stack.rasa.stop()
     stack.rasa.start()
-    # "hello" alone would start an English conversation; the stored slot keeps it Marathi.
-    assert texts(stack.say(sender, "hello")).startswith("नमस्कार! मी संवाद")
+    # An English greeting would get English; the stored choice keeps it Marathi.
+    assert texts(stack.say(sender, "Hello, how are you?")).startswith("नमस्कार! मी संवाद")
+
+
+def reply_language(reply: Reply) -> str | None:
+    """The language of a reply: its answer's, else the script of its text."""
+    facts = [m["custom"]["samvad"] for m in reply if "samvad" in m.get("custom", {})]
+    if facts:
+        language: str = facts[0]["language"]
+        return language
+    return script_language(texts(reply))
+
+
+def test_language_switches_with_the_message_until_the_citizen_chooses(stack: RasaStack) -> None:
+    """Marathi question → Marathi answer; English out-of-scope message → English refusal;
+    the Marathi button → Marathi from then on, even to English text."""
+    sender = "switching-citizen"
+    marathi = stack.say(sender, "जपानच्या मंत्रालयासोबत ठाणे महापालिकेने कोणता करार केला?")
+    assert answer_facts(marathi)["outcome"] == "answered"
+    assert reply_language(marathi) == "mr"
+    petrol = stack.say(sender, "What is the price of petrol in Delhi?")
+    assert reply_language(petrol) == "en"
+    assert not any(m.get("custom", {}).get("samvad", {}).get("outcome") == "answered"
+                   for m in petrol)  # fmt: skip
+    chosen = stack.say(sender, '/choose_language{"language":"mr"}')
+    assert reply_language(chosen) == "mr"
+    english = stack.say(sender, "What did Thane Municipal Corporation agree with Japan?")
+    facts = answer_facts(english)
+    assert (facts["outcome"], facts["language"]) == ("answered", "mr")
+    assert facts["citation"]["language"] == "mr"
+    assert reply_language(stack.say(sender, "What is the price of petrol in Delhi?")) == "mr"
