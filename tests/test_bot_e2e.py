@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from bot.supervisor import ROOT
+from samvad import LANGUAGES
+from samvad.messages import text as catalogue
 from tests.emulator import BotApiEmulator, SentMessage
 from tests.servers import Process, RasaStack, bot_process, build_index, free_port
 
@@ -39,7 +41,7 @@ CHOSEN = {"mr": "ठीक आहे, आता मी मराठीत", "en"
 ABSTAINED = {"mr": "माफ करा, या प्रश्नाचे उत्तर देणारा लेख", "en": "Sorry, I don't have an article"}
 TEXT_ONLY = {"mr": "माफ करा, मी सध्या फक्त लिहिलेले संदेश", "en": "Sorry, I can only read text"}
 UNAVAILABLE = {"mr": "माफ करा, आत्ता उत्तर देणारी सेवा उपलब्ध नाही", "en": "Sorry, the answering"}
-SOURCE_LABEL = {"mr": "स्रोत:", "en": "Source:"}
+SOURCE_LABEL = {lang: f"{catalogue('source', lang)}:" for lang in LANGUAGES}
 DATE = {"mr": "२९ नोव्हेंबर २०२६", "en": "29 November 2026"}
 MORE = "/more"
 HELPFUL = '/feedback{"helpful":true}'
@@ -216,7 +218,7 @@ def test_more_continues_the_article_and_feedback_is_stored(
     citizen.chooses("en")
     (answer,) = citizen.says("Who attended the agreement ceremony in Japan?")
     (more,) = citizen.presses(answer, MORE)
-    assert more.text != answer.text and "Source:" in more.text
+    assert more.text != answer.text and SOURCE_LABEL["en"] in more.text
     assert MORE not in running.emulator.messages(citizen.chat_id)[-2].callback_data
     before = _feedback_count(running)
     (thanks,) = citizen.presses(more, HELPFUL)
@@ -264,7 +266,7 @@ def test_unsure_question_offers_the_article_as_a_button(citizen: Citizen, pick: 
     assert none_button == {"text": "None of these", "callback_data": NONE_OF_THESE}
     if pick == "article":
         (answer,) = citizen.presses(offer, article_button["callback_data"])
-        assert JAPAN_TITLE["en"] in answer.text and "📄 Source:" in answer.text
+        assert JAPAN_TITLE["en"] in answer.text and f"📄 {SOURCE_LABEL['en']}" in answer.text
         assert HELPFUL in answer.callback_data
     else:
         (reply,) = citizen.presses(offer, NONE_OF_THESE)
@@ -365,5 +367,8 @@ def test_one_command_runs_the_local_chat_and_stops_everything(
     offer = result.stdout[result.stdout.index("I'm not sure I have an article") :]
     assert "\n1. Thane Municipal Corporation and Japan" in offer and f"({DATE['en']})" in offer
     assert "[1] Thane Municipal Corporation and Japan" in offer and "[2] None of these" in offer
-    assert "Source: Thane Municipal Corporation and Japan" in offer[offer.index("[2] None") :]
+    assert (
+        f"{SOURCE_LABEL['en']} Thane Municipal Corporation and Japan"
+        in offer[offer.index("[2] None") :]
+    )
     assert "rasa stopped" in result.stdout and "actions stopped" in result.stdout

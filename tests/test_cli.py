@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from samvad.settings import AGREEMENT_BELOW
 from samvad.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
+from samvad.messages import text as catalogue
+from samvad.settings import AGREEMENT_BELOW
 from tests.conftest import REAL_KNOWLEDGE, copy_articles
 
 SEED = "tmc-japan-mlit-smart-city-agreement"
@@ -62,7 +63,11 @@ def test_ask_returns_the_seed_article_first(indexed_folder: Path, question: str)
 def test_ask_text_shows_the_answer_as_a_citizen_sees_it(indexed_folder: Path) -> None:
     code, output = run("ask", "जपानसोबत करार कोणी केला?", "--top-k", "1", *folders(indexed_folder))
     assert code == EXIT_OK
-    assert "स्रोत:" in output and "Best passages" in output and "agreement" in output
+    assert (
+        f"{catalogue('source', 'mr')}:" in output
+        and "Best passages" in output
+        and "agreement" in output
+    )
 
 
 @pytest.mark.slow
