@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import os
+import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from samvad.analyzer import normalize
-from samvad.answers import AnswerEngine, Retrieval, article_version
-from samvad.language import prepare_query
-from samvad.model import Embedder
-from samvad.retriever import SEARCH_MODES, SearchMode
 from bench.common import (
     DEV_CORPUS,
     HELDOUT_QUESTIONS,
@@ -40,6 +38,13 @@ from bench.common import (
     write_mahasquad,
     write_tatoeba,
 )
+from samvad import AnswerEngine, Retrieval, article_version, plain_text
+from samvad.analyzer import normalize
+from samvad.language import prepare_query
+from samvad.latent_terms import latent_encoder_for
+from samvad.model import Embedder
+from samvad.precision import PRECISIONS, Precision, explain_precision
+from samvad.retriever import SEARCH_MODES, SearchMode
 
 # An answer to a question no article covers misleads a citizen; a refusal only sends them to the
 # helpline and puts the question in front of staff. So a wrong answer counts twice.
@@ -81,7 +86,7 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
     """Run every question through ``mode`` and collect the figures."""
     result = ModeResult()
     stages = result.stages
-    retriever = engine.retriever
+    retriever = engine.index.current()
     for item in questions:
         query = prepare_query(item.question)
         states: list[np.ndarray] = []
@@ -109,10 +114,10 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
             hits = retriever.rank(dense, lexical, mode, 10, query.lexical_langs)
         if hits:
             with _timed(stages, "compose"):
-                searched = Retrieval(query, vectors, hits, retriever)
+                searched = Retrieval(query, vectors, hits, retriever.snapshot)
                 best = hits[0].article
                 version = article_version(retriever.snapshot.articles, best.id, item.lang)
-                engine._from_article(item.question, item.lang, searched, version or best)
+                engine._from_article(item.question, query.detected.lang, searched, version or best)
         ids = [h.article.id for h in hits]
         if item.expected_article:
             result.ranks.append(
@@ -120,18 +125,18 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
             )
         with _timed(stages, "total"):
             answer = engine.answer(item.question, mode=mode)
-        offered = [s.article_id for s in answer.suggestions]
+        offered = [o.article_id for o in answer.offers]
         if item.kind == "out_of_scope":
-            result.abstained_out.append(answer.abstained)
+            result.abstained_out.append(not answer.answered)
             result.offered_out.append(bool(offered))
             continue
-        result.abstained_in.append(answer.abstained)
+        result.abstained_in.append(not answer.answered)
         result.offered_in.append(bool(offered))
         if offered:
             result.offered_right.append(item.expected_article in offered)
         result.language_match.append(answer.language == item.lang)
         if item.expected_fact:
-            result.fact_hits.append(normalize(item.expected_fact) in normalize(answer.text))
+            result.fact_hits.append(normalize(item.expected_fact) in normalize(plain_text(answer)))
     return result
 
 
@@ -223,8 +228,9 @@ def calibrate(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:
     scored = []
     for item in questions:
         retrieval = engine.search(item.question)
-        agreement = retrieval.agreement
-        scored.append(Scored(item, retrieval.confidence, 1.0 if agreement is None else agreement))
+        agreement = retrieval.signals.agreement
+        confidence = retrieval.signals.confidence
+        scored.append(Scored(item, confidence, 1.0 if agreement is None else agreement))
     n_out = sum(s.out_of_scope for s in scored)
     n_in = len(scored) - n_out
     print(f"{n_in} in scope, {n_out} out of scope")
@@ -244,12 +250,14 @@ def calibrate(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:
             # Ties go to the lower thresholds: answer when in doubt between equal costs.
             costs.append((cost, float(confidence + agreement), float(confidence), float(agreement)))
     _, _, best_conf, best_agree = min(costs)
-    _, _, _, agree_at_engine = min(c for c in costs if abs(c[2] - engine.threshold) < 1e-6)
+    _, _, _, agree_at_engine = min(
+        c for c in costs if abs(c[2] - engine.thresholds.abstain_below) < 1e-6
+    )
     for label, conf, agree in (
-        ("confidence only, engine's", engine.threshold, 0.0),
+        ("confidence only, engine's", engine.thresholds.abstain_below, 0.0),
         ("both, lowest cost", best_conf, best_agree),
-        ("engine's conf, best agree", engine.threshold, agree_at_engine),
-        ("both, engine's", engine.threshold, engine.agreement_below),
+        ("engine's conf, best agree", engine.thresholds.abstain_below, agree_at_engine),
+        ("both, engine's", engine.thresholds.abstain_below, engine.thresholds.agreement_below),
     ):
         answered_out, refused_in = _errors(scored, conf, agree)
         print(
@@ -260,7 +268,10 @@ def calibrate(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:
         )
     print("wrong side of the engine's abstain thresholds:")
     for s in sorted(scored, key=lambda s: s.agreement):
-        answered = s.confidence >= engine.threshold and s.agreement >= engine.agreement_below
+        answered = (
+            s.confidence >= engine.thresholds.abstain_below
+            and s.agreement >= engine.thresholds.agreement_below
+        )
         if answered == s.out_of_scope:
             tag = "OUT answered" if s.out_of_scope else "IN  refused "
             print(f"  {tag} {s.confidence:.3f} {s.agreement:.3f} {s.item.question}")
@@ -293,7 +304,7 @@ def _outcomes(
 def _calibrate_confirm(engine: AnswerEngine, scored: list[Scored]) -> None:
     """Sweep the confirm pair above the engine's abstain pair; print the cheapest and the
     engine's, with how many questions each outcome gets."""
-    lower = (engine.threshold, engine.agreement_below)
+    lower = (engine.thresholds.abstain_below, engine.thresholds.agreement_below)
     candidates = []
     for confidence in np.arange(lower[0], 0.905, 0.005):
         for agreement in np.arange(lower[1], 0.305, 0.005):
@@ -306,7 +317,10 @@ def _calibrate_confirm(engine: AnswerEngine, scored: list[Scored]) -> None:
         f"confirm band (an offer costs {OFFER_COST} of a refusal, a wrong answer "
         f"{WRONG_ANSWER_COST}):"
     )
-    for label, upper in (("cheapest", cheapest), ("engine's", engine.confirm_below)):
+    for label, upper in (
+        ("cheapest", cheapest),
+        ("engine's", (engine.thresholds.confirm_below, engine.thresholds.confirm_agreement_below)),
+    ):
         cost, outcomes = _outcomes(scored, lower, upper)
         counts = {
             side: {o: sum(1 for s, x in zip(scored, outcomes, strict=True)
@@ -321,11 +335,67 @@ def _calibrate_confirm(engine: AnswerEngine, scored: list[Scored]) -> None:
             f"{counts['in']['answer']}, offered {counts['in']['offer']}, refused "
             f"{counts['in']['refuse']} (cost {cost:.2f})"
         )
-    _, outcomes = _outcomes(scored, lower, engine.confirm_below)
+    _, outcomes = _outcomes(
+        scored, lower, (engine.thresholds.confirm_below, engine.thresholds.confirm_agreement_below)
+    )
     print("out of scope and still answered directly at the engine's thresholds:")
     for s, outcome in zip(scored, outcomes, strict=True):
         if s.out_of_scope and outcome == "answer":
             print(f"  {s.confidence:.3f} {s.agreement:.3f} {s.item.question}")
+
+
+def _median_ms(run: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``run()`` in ms over ``repeats`` runs, after one warm-up run."""
+    run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def precision_timings(
+    embedder: Embedder, repeats: int = 5, tokens: int = 20
+) -> dict[Precision, tuple[float, float | None]]:
+    """Per precision, median ms on one torch thread of one question embedding and of the
+    latent-term step for ``tokens`` token states (``None`` when the model has no sparse head).
+
+    Loads the model once more for the precision ``embedder`` does not run in.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    question = "घोडबंदरला पाणी नेमकं कोणत्या दिवशी बंद असणार आहे?"
+    states = np.random.default_rng(0).normal(size=(tokens, embedder.dimension)).astype(np.float32)
+    timings: dict[Precision, tuple[float, float | None]] = {}
+    name = str(embedder.identity["model"])
+    for precision in PRECISIONS:
+        model = embedder
+        if embedder.precision != precision:
+            model = Embedder(Path(str(embedder.identity["path"])), name=name, precision=precision)
+        embed_ms = _median_ms(functools.partial(model.embed_queries, [question]), repeats)
+        latent = latent_encoder_for(name, embedder.dimension, precision)
+        latent_ms = (
+            None
+            if latent is None
+            else _median_ms(functools.partial(latent.encode, states), repeats)
+        )
+        timings[precision] = (embed_ms, latent_ms)
+    return timings
+
+
+def _print_precision(embedder: Embedder, why: str) -> None:
+    """Which precision path runs and why, then both paths timed side by side on this machine."""
+    print(f"precision: {why}")
+    timings = precision_timings(embedder)
+    print(f"  one thread, median ms      {'  '.join(f'{p:>8}' for p in PRECISIONS)}")
+    print(f"  one question embedding     {'  '.join(f'{timings[p][0]:8.1f}' for p in PRECISIONS)}")
+    latent = [timings[p][1] for p in PRECISIONS]
+    print(
+        "  latent terms, 20 tokens    "
+        + "  ".join("       -" if ms is None else f"{ms:8.1f}" for ms in latent)
+    )
 
 
 def _engine_for(folders: list[Path], embedder: Embedder, name: str) -> AnswerEngine:
@@ -352,7 +422,10 @@ def main() -> None:
         "at the engine's thresholds",
     )
     args = parser.parse_args()
-    embedder = load_embedder(threads=1)  # as AnswerEngine.from_settings serves questions
+    chosen = explain_precision(os.environ.get("SAMVAD_PRECISION", "auto"))
+    # threads=1 as AnswerEngine.from_settings serves questions
+    embedder = load_embedder(threads=1, precision=chosen.precision)
+    _print_precision(embedder, str(chosen))
     dev_engine = _engine_for([DEV_CORPUS, ROOT / "knowledge"], embedder, "dev")
     if args.calibrate:
         calibrate(dev_engine, dev_questions())
@@ -372,7 +445,7 @@ def main() -> None:
             work = temp_workdir("squad-src")
             questions, answers = write_mahasquad(work), False
             engine = _engine_for([work], embedder, name)
-        engine.retriever.search(embedder.embed_queries(["warm up"]), ["warm"])
+        engine.index.current().search(embedder.embed_queries(["warm up"]), ["warm"])
         results = {mode: evaluate(engine, questions, mode) for mode in SEARCH_MODES}
         _report(f"{name} ({len(questions)} questions)", results, answers)
         if name in ("dev", "heldout"):

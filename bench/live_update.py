@@ -14,9 +14,9 @@ import argparse
 import threading
 import time
 
-from samvad.answers import AnswerEngine
-from samvad.watcher import DEFAULT_DEBOUNCE_SECONDS, KnowledgeWatcher
 from bench.common import DEV_CORPUS, ROOT, build_temp_index, load_embedder, temp_workdir
+from samvad import AnswerEngine, plain_text
+from samvad.watcher import DEFAULT_DEBOUNCE_SECONDS, KnowledgeWatcher
 
 FILE = "water-cut-ghodbunder.en.md"
 QUESTION = "On which date is water supply shut in Ghodbunder?"
@@ -40,7 +40,7 @@ def main() -> None:
     def ask_in_a_loop() -> None:
         while not stop.is_set():
             try:
-                latest[0] = engine.answer(QUESTION).text
+                latest[0] = plain_text(engine.answer(QUESTION))
                 asked[0] += 1
             except Exception as exc:  # counted and reported: a failed question is the finding
                 failed.append(exc)
