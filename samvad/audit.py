@@ -4,7 +4,8 @@ question log (``<data_dir>/samvad.db``, table ``audit``).
 Staff ids are stored as they are: unlike citizens, staff act on the service and the audit must
 say who did what.
 
->>> audit = AuditLog(Path("var"))
+>>> import tempfile
+>>> audit = AuditLog(Path(tempfile.mkdtemp()))
 >>> audit.record(12345, "add", "water-cut.en.md", "ok", "Water cut on Ghodbunder Road (en)")
 >>> audit.entries()[0].action
 'add'

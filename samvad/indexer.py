@@ -7,8 +7,10 @@ A different model (or dimension) than the one that built the index forces a full
 so does a change of the latent-term head (each passage's sparse "concept" vector, used by the
 answer step to judge whether an article really covers a question).
 
->>> report = build_index(settings, embedder)
->>> print(report.summary())
+Used as (the embedder loads the model, so this is not run as a doctest)::
+
+    report = build_index(settings, embedder)
+    print(report.summary())
 """
 
 from __future__ import annotations

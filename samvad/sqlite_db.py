@@ -1,6 +1,7 @@
 """The one SQLite database kept for staff (``<data_dir>/samvad.db``): how to open it.
 
->>> with connect(Path("var/samvad.db")) as db:
+>>> import tempfile
+>>> with connect(Path(tempfile.mkdtemp()) / "samvad.db") as db:
 ...     db.execute("SELECT 1").fetchone()
 (1,)
 """

@@ -6,9 +6,11 @@ generation is switched in atomically, and every running :class:`AnswerEngine` pi
 next question. A file that fails validation is reported and its last good version stays in
 service.
 
->>> watcher = KnowledgeWatcher(settings, embedder, on_report=lambda r: print(r.summary()))
->>> watcher.start()          # returns at once; re-indexing happens on a background thread
->>> watcher.stop()
+Used as (the embedder loads the model, so this is not run as a doctest)::
+
+    watcher = KnowledgeWatcher(settings, embedder, on_report=lambda r: print(r.summary()))
+    watcher.start()          # returns at once; re-indexing happens on a background thread
+    watcher.stop()
 """
 
 from __future__ import annotations
