@@ -44,7 +44,6 @@ MR: dict[str, str] = {
     # the bot
     "welcome": "नमस्कार! मी संवाद, ठाणे महानगरपालिकेचा मदतनीस. महापालिकेच्या अधिकृत "
     "लेखांमधून मी तुमच्या प्रश्नांची उत्तरे देतो आणि प्रत्येक उत्तराचा स्रोत सांगतो.",
-    "choose_language": "भाषा निवडा:",
     "commands": "आदेश: /topics — मी कोणत्या विषयांवर उत्तर देऊ शकतो; /lang — भाषा बदला; "
     "/help — मदत. प्रश्न थेट लिहा.",
     "topics_header": "मी या विषयांवर उत्तर देऊ शकतो:",
@@ -81,7 +80,6 @@ EN: dict[str, str] = {
     "not_understood": "Sorry, I did not understand. Please ask your question in other words.",
     "welcome": "Hello! I am Samvad, the Thane Municipal Corporation helper. I answer your "
     "questions from the corporation's official articles and say where each answer comes from.",
-    "choose_language": "Choose your language:",
     "commands": "Commands: /topics — what I can answer about; /lang — change language; "
     "/help — help. Just type your question.",
     "topics_header": "I can answer questions about:",
