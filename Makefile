@@ -1,6 +1,13 @@
-# Samvad — the two commands a new user needs:
-#   make run    set everything up (first time only) and start Samvad
-#   make test   set everything up (first time only) and run the whole test suite
+# Samvad — the commands a new user needs:
+#   make run        set everything up (first time only) and start Samvad
+#   make test       set everything up (first time only), then lint, type check and run the
+#                   whole test suite in PYTEST_WORKERS (2) pytest-xdist workers; what CI runs
+#   make test-fast  the edit loop, under a minute: the tests that need neither the embedding
+#                   model nor Rasa / action server / bot processes, plus the engine's doctests.
+#                   Needs only .venv; the model is made unavailable, so a test that needs it
+#                   without being marked fails instead of provisioning it.
+# Test markers (pytest -m): model, servers; see tests/conftest.py. For example
+#   .venv/bin/pytest -m "model and not servers"     the engine with the real model, no servers
 # Everything is installed inside this folder (.venv for the app on Python 3.11, .venv-rasa for
 # Rasa on Python 3.10) plus a model cache in ~/.cache/samvad.
 
@@ -13,14 +20,25 @@ BIN       := $(VENV)/bin
 SAMVAD    := $(BIN)/samvad
 RASA_MODEL = $$($(BIN)/python scripts/rasa_train.py --print-path)
 export RASA_TELEMETRY_ENABLED = false
+# Each worker loads the embedding model (~0.5 GB); files stay whole on one worker, so a module's
+# fixtures (one index, one Rasa stack) are made once.
+PYTEST_WORKERS ?= 2
+# The tests plus the doctests of the engine (tests/conftest.py leaves out the illustrative ones).
+PYTEST_PATHS := --doctest-modules samvad tests
+# test-fast: no model (an unknown name, hub offline) and no Rasa binary.
+NO_MODEL_ENV := HF_HUB_OFFLINE=1 SAMVAD_MODEL=test-fast-has-no-model \
+                SAMVAD_RASA_BIN=/nonexistent/test-fast-has-no-rasa
 
-.PHONY: run test setup app-env rasa-env model index rasa-model lint typecheck pytest \
+.PHONY: run test test-fast setup app-env rasa-env model index rasa-model lint typecheck pytest \
         actions-server rasa-server bench-load clean
 
 run: setup index rasa-model
 	$(BIN)/python -m bot.supervisor
 
 test: setup lint typecheck pytest
+
+test-fast: app-env
+	$(NO_MODEL_ENV) $(BIN)/pytest -q -m "not model and not servers" $(PYTEST_PATHS)
 
 setup: app-env rasa-env model
 
@@ -58,8 +76,9 @@ lint: app-env
 typecheck: app-env
 	$(BIN)/mypy
 
-pytest: app-env rasa-env model
-	$(BIN)/pytest
+# rasa-model first: the Rasa tests on both workers then find it trained.
+pytest: app-env rasa-env model rasa-model
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_PATHS)
 
 actions-server: app-env index
 	SANIC_HOST=127.0.0.1 $(BIN)/python -m rasa_sdk --actions actions -p 5055

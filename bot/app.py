@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, staff
+from bot import handlers, privacy, staff
 from bot.flood import FloodLimiter
 from bot.rasa_client import RasaClient, load_salt
 from samvad import COMMANDS, CatalogReader, Settings
@@ -110,12 +110,19 @@ def add_handlers(application: SamvadApplication) -> None:
     application.add_handler(CommandHandler("help", handlers.on_help))
     application.add_handler(CommandHandler("lang", handlers.on_lang))
     application.add_handler(CommandHandler("topics", handlers.on_topics))
+    application.add_handler(CommandHandler("privacy", privacy.on_privacy))
+    application.add_handler(CommandHandler("forget", privacy.on_forget))
+    application.add_handler(
+        CallbackQueryHandler(privacy.on_forget_button, pattern=privacy.FORGET_PATTERN)
+    )
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     config = application.bot_data.get("config")
     if isinstance(config, Settings) and config.staff_ids:
         staff.add_staff_handlers(application, config.staff_ids)
     only_new = filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(only_new & filters.COMMAND, handlers.on_unknown_command))
+    forget_words = filters.Regex(privacy.FORGET_WORDS)
+    application.add_handler(MessageHandler(only_new & forget_words, privacy.on_forget))
     application.add_handler(MessageHandler(only_new & filters.TEXT, handlers.on_text))
     application.add_handler(MessageHandler(only_new & ~filters.TEXT, handlers.on_non_text))
     application.add_error_handler(handlers.on_error)

@@ -19,7 +19,7 @@ from samvad.articles import (
 from samvad.audit import AuditLog
 from samvad.catalog import Catalog, CatalogEntry, CatalogReader, article_version, read_catalog
 from samvad.decide import Thresholds, Verdict, decide
-from samvad.index_store import IndexUnavailableError, current_generation
+from samvad.index_store import IndexDamagedError, IndexUnavailableError, current_generation
 from samvad.indexer import IndexReport, build_index
 from samvad.language import (
     DEFAULT_LANGUAGE,
@@ -57,6 +57,7 @@ from samvad.reply import (
     refusal_text,
     to_json,
 )
+from samvad.retention import Erased, forget_citizen, purge_expired, record_erasure
 from samvad.settings import SETTINGS, Settings, SettingsError
 
 __all__ = [
@@ -79,6 +80,8 @@ __all__ = [
     "CatalogReader",
     "Citation",
     "Continuation",
+    "Erased",
+    "IndexDamagedError",
     "IndexReport",
     "IndexUnavailableError",
     "Lang",
@@ -103,12 +106,15 @@ __all__ = [
     "current_generation",
     "decide",
     "detect_language",
+    "forget_citizen",
     "from_json",
     "load_knowledge",
     "named_language",
     "parse_article",
     "plain_text",
+    "purge_expired",
     "read_catalog",
+    "record_erasure",
     "refusal_text",
     "reply_language",
     "say",

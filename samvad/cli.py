@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import signal
 import sys
 import threading
@@ -26,12 +27,14 @@ from samvad.model import Embedder, ModelUnavailableError, find_model, provision_
 from samvad.precision import choose_precision
 from samvad.question_log import QuestionLog
 from samvad.reply import Answer, plain_text, to_json
+from samvad.retention import Erased, every, forget_citizen, purge_expired, record_erasure
 from samvad.retriever import SEARCH_MODES, Hit
 from samvad.settings import Settings, SettingsError, settings_help
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+PURGE_EVERY_SECONDS = 3600.0
 
 DESCRIPTION = """\
 Samvad keeps a searchable index of the articles in the knowledge folder and answers
@@ -165,6 +168,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     unanswered.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
     unanswered.add_argument("--limit", type=int, metavar="N", help="show only the newest N")
+
+    commands.add_parser(
+        "purge",
+        help="delete citizens' data older than the retention period (the watcher does it hourly)",
+        description="Delete questions, picks, feedback and Rasa conversation events older than "
+        "SAMVAD_RETENTION_DAYS days, and staff actions older than SAMVAD_AUDIT_RETENTION_DAYS "
+        "days. Prints how many records were removed.",
+    )
+    forget = commands.add_parser(
+        "forget",
+        help="erase everything stored about one citizen (by the user hash staff see)",
+        description="Delete one citizen's questions, picks and feedback, and their Rasa "
+        "conversation, as a citizen's /forget does. USER_HASH is the 16-character code shown "
+        "by 'samvad unanswered'. The erasure is recorded in the audit, with counts only.",
+    )
+    forget.add_argument("user_hash", metavar="USER_HASH", help="the citizen's user hash")
+    forget.add_argument(
+        "--staff-id", type=int, default=0, metavar="ID", help="your staff id, for the audit"
+    )
     return parser
 
 
@@ -337,12 +359,58 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
     print(f"Watching {settings.knowledge_dir} (Ctrl-C to stop)", file=out, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def purge() -> None:
+        erased = _purge(settings)
+        if erased.total:
+            print(f"[{time.strftime('%H:%M:%S')}] purged {erased.summary()}", file=out, flush=True)
+
+    purger = threading.Thread(
+        target=every, args=(PURGE_EVERY_SECONDS, purge, stop), name="purge", daemon=True
+    )
+    purger.start()
     try:
         stop.wait()
     except KeyboardInterrupt:
-        pass
+        stop.set()
     finally:
         watcher.stop()
+    return EXIT_OK
+
+
+def _purge(settings: Settings) -> Erased:
+    return purge_expired(
+        settings.data_dir,
+        settings.tracker_db,
+        settings.retention_days,
+        settings.audit_retention_days,
+    )
+
+
+def cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
+    """Delete what is older than the retention periods; print the counts."""
+    settings = _settings(args)
+    erased = _purge(settings)
+    print(
+        f"Removed {erased.summary()} (kept: the last {settings.retention_days} days of "
+        f"citizens' data, {settings.audit_retention_days} days of staff actions).",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
+    """Erase one citizen's records by their user hash; record it in the audit."""
+    user_hash = args.user_hash.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{16}", user_hash):
+        raise UsageError("USER_HASH is the 16-character code shown by 'samvad unanswered'")
+    settings = _settings(args)
+    salt = settings.user_salt or QuestionLog(settings.data_dir).salt
+    erased = forget_citizen(
+        settings.data_dir, settings.tracker_db, user_hash, sender_id=None, salt=salt
+    )
+    record_erasure(settings.data_dir, erased, by_staff=args.staff_id)
+    print(f"Erased {erased.summary()}.", file=out)
     return EXIT_OK
 
 
@@ -438,6 +506,8 @@ COMMANDS = {
     "unanswered": cmd_unanswered,
     "watch": cmd_watch,
     "report": cmd_report,
+    "purge": cmd_purge,
+    "forget": cmd_forget,
 }
 
 

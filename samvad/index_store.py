@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -46,6 +47,8 @@ import numpy as np
 
 from samvad.chunking import vector_id_for
 from samvad.latent_terms import LatentVector
+
+logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 CURRENT_LINK = "current"
@@ -73,6 +76,10 @@ def current_generation(index_dir: Path) -> str | None:
 
 class IndexUnavailableError(RuntimeError):
     """No usable index exists at the given folder."""
+
+
+class IndexDamagedError(IndexUnavailableError):
+    """An index generation's files are truncated or corrupted (a crash or a full disk)."""
 
 
 @dataclass(frozen=True)
@@ -142,13 +149,58 @@ class IndexSnapshot:
 
     @classmethod
     def load(cls, index_dir: Path) -> IndexSnapshot | None:
-        """Load the current generation, or return ``None`` if none has been written yet."""
+        """Load the current generation, or return ``None`` if none has been written yet (or it
+        is of an older format). Raises :class:`IndexDamagedError` naming the damaged file when
+        the generation cannot be read."""
         folder = current_folder(index_dir)
         if folder is None:
             return None
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
-            return None
+        return cls.load_generation(folder)
+
+    @classmethod
+    def load_last_good(cls, index_dir: Path) -> tuple[IndexSnapshot | None, list[str]]:
+        """The current generation, or — when it is damaged — the newest older one that reads;
+        with the reasons of every damaged generation passed over (for the log)."""
+        damaged: list[str] = []
+        current = current_folder(index_dir)
+        others = sorted(
+            (p for p in index_dir.glob("gen-*") if p.is_dir() and p != current), reverse=True
+        )
+        for folder in [current, *others] if current is not None else []:
+            try:
+                snapshot = cls.load_generation(folder)
+            except IndexDamagedError as exc:
+                damaged.append(str(exc))
+                continue
+            if snapshot is not None:
+                return snapshot, damaged
+        return None, damaged
+
+    @classmethod
+    def load_generation(cls, folder: Path) -> IndexSnapshot | None:
+        """Load one generation folder (``None``: an older format); :class:`IndexDamagedError`
+        when a file is missing, truncated or unreadable."""
+        reading = ["manifest.json"]
+        try:
+            manifest = json.loads((folder / reading[-1]).read_text(encoding="utf-8"))
+            if manifest.get("format_version") != FORMAT_VERSION:
+                return None
+            for name, size in manifest.get("sizes", {}).items():
+                reading.append(name)
+                found = (folder / name).stat().st_size
+                if found != size:
+                    raise ValueError(f"{size} bytes were written, {found} are there")
+            return cls._read(folder, manifest, reading)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
+            raise IndexDamagedError(
+                f"index generation {folder.name} is damaged ({reading[-1]}: {exc}); "
+                "run 'samvad index' to rebuild it"
+            ) from exc
+
+    @classmethod
+    def _read(cls, folder: Path, manifest: dict[str, Any], reading: list[str]) -> IndexSnapshot:
+        """The generation's records and vectors; ``reading`` names the file being read."""
+        reading.append("records.json")
         records = json.loads((folder / "records.json").read_text(encoding="utf-8"))
         articles = {
             a["key"]: StoredArticle(
@@ -162,16 +214,24 @@ class IndexSnapshot:
             )
             for c in records["chunks"]
         }
+        reading.append("vectors.faiss")
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        reading.append("sentences.faiss")
         sentence_vectors = faiss.read_index(str(folder / "sentences.faiss"))
+        reading.append(LATENT_FILE)
         latent = _read_latent(folder / LATENT_FILE)
         return cls(manifest, vectors, articles, chunks, sentence_vectors, folder.name, latent)
 
     @classmethod
     def require(cls, index_dir: Path) -> IndexSnapshot:
-        """Like :meth:`load`, but raise :class:`IndexUnavailableError` with advice if missing."""
-        snapshot = cls.load(index_dir)
+        """The newest generation that reads (:meth:`load_last_good`, damaged ones logged);
+        :class:`IndexUnavailableError` with advice when there is none."""
+        snapshot, damaged = cls.load_last_good(index_dir)
+        for reason in damaged:
+            logger.error("%s", reason)
         if snapshot is None:
+            if damaged:
+                raise IndexDamagedError(damaged[0])
             raise IndexUnavailableError(f"no index in {index_dir}; run 'samvad index' first")
         return snapshot
 
@@ -216,21 +276,11 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
     name = time.strftime("gen-%Y%m%dT%H%M%S-") + secrets.token_hex(3)
     staging = index_dir / f".{name}.partial"
     staging.mkdir()
-    manifest = {**snapshot.manifest, "format_version": FORMAT_VERSION, "generation": name}
-    records = {
-        "articles": [asdict(a) for a in snapshot.articles.values()],
-        "chunks": [asdict(c) for c in snapshot.chunks.values()],
-    }
-    faiss.write_index(snapshot.vectors, str(staging / "vectors.faiss"))
-    faiss.write_index(snapshot.sentence_vectors, str(staging / "sentences.faiss"))
-    _write_latent(staging / LATENT_FILE, snapshot.latent)
-    _write_json(staging / "records.json", records)
-    _write_json(
-        staging / CATALOG_FILE,
-        {"articles": [_catalog_record(a) for a in snapshot.articles.values()]},
-    )
-    _write_json(staging / "manifest.json", manifest)
-    _fsync_dir(staging)
+    try:
+        manifest = _write_files(staging, snapshot, name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a full disk leaves no half generation
+        raise
     staging.rename(index_dir / name)
     temp_link = index_dir / f".{CURRENT_LINK}.{secrets.token_hex(3)}"
     temp_link.symlink_to(name)
@@ -240,6 +290,34 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
     snapshot.manifest = manifest
     snapshot.generation = name
     return name
+
+
+def _write_files(staging: Path, snapshot: IndexSnapshot, name: str) -> dict[str, Any]:
+    """Write a generation's files into ``staging``; the manifest last, with every file's size
+    (a truncated file is then told from a whole one)."""
+    records = {
+        "articles": [asdict(a) for a in snapshot.articles.values()],
+        "chunks": [asdict(c) for c in snapshot.chunks.values()],
+    }
+    faiss.write_index(snapshot.vectors, str(staging / "vectors.faiss"))
+    faiss.write_index(snapshot.sentence_vectors, str(staging / "sentences.faiss"))
+    _write_latent(staging / LATENT_FILE, snapshot.latent)
+    _write_json(staging / "records.json", records)
+    catalog = {"articles": [_catalog_record(a) for a in snapshot.articles.values()]}
+    _write_json(staging / CATALOG_FILE, catalog)
+    for faiss_file in ("vectors.faiss", "sentences.faiss"):
+        with (staging / faiss_file).open("rb+") as handle:
+            os.fsync(handle.fileno())
+    sizes = {p.name: p.stat().st_size for p in staging.iterdir()}
+    manifest = {
+        **snapshot.manifest,
+        "format_version": FORMAT_VERSION,
+        "generation": name,
+        "sizes": sizes,
+    }
+    _write_json(staging / "manifest.json", manifest)
+    _fsync_dir(staging)
+    return manifest
 
 
 def _catalog_record(article: StoredArticle) -> dict[str, Any]:
@@ -270,15 +348,27 @@ class LiveIndex(Generic[T]):
         self._lock = threading.Lock()
         snapshot = IndexSnapshot.require(index_dir)
         self._generation = snapshot.generation
+        self._tried = current_generation(index_dir)
         self._value = build(snapshot)
 
+    @property
+    def generation(self) -> str:
+        """The generation being served."""
+        return self._generation
+
     def current(self) -> T:
-        """The value for the newest readable generation."""
+        """The value for the newest readable generation (a damaged new one is logged once and
+        the last good one keeps serving)."""
         newest = current_generation(self.index_dir)
-        if newest is not None and newest != self._generation:
+        if newest is not None and newest != self._tried:
             with self._lock:
-                if newest != self._generation:
-                    snapshot = IndexSnapshot.load(self.index_dir)
+                if newest != self._tried:
+                    self._tried = newest
+                    try:
+                        snapshot = IndexSnapshot.load(self.index_dir)
+                    except IndexDamagedError as exc:
+                        logger.error("%s; still serving %s", exc, self._generation)
+                        snapshot = None
                     if snapshot is not None:
                         self._value = self._build(snapshot)
                         self._generation = snapshot.generation

@@ -25,6 +25,7 @@ from samvad.analyzer import analyze, skeletons
 from samvad.articles import Article, ArticleError, load_knowledge
 from samvad.chunking import chunk_article, passage_for_embedding
 from samvad.index_store import (
+    IndexDamagedError,
     IndexSnapshot,
     StoredArticle,
     StoredChunk,
@@ -128,10 +129,15 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool = Fa
     """
     with writer_lock(settings.index_dir):
         articles, errors = load_knowledge(settings.knowledge_dir)
-        previous = IndexSnapshot.load(settings.index_dir)
+        damaged = None
+        try:
+            previous = IndexSnapshot.load(settings.index_dir)
+        except IndexDamagedError as exc:
+            reason = str(exc).split("; run")[0]
+            previous, damaged = None, f"{reason}; every article is embedded again"
         latent = latent_encoder_for(str(embedder.identity["model"]), embedder.dimension)
         report = IndexReport(
-            skipped=errors, rebuild_reason=_rebuild_reason(previous, embedder, latent)
+            skipped=errors, rebuild_reason=damaged or _rebuild_reason(previous, embedder, latent)
         )
         if report.rebuild_reason is not None:
             previous = None

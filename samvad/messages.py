@@ -45,7 +45,8 @@ MR: dict[str, str] = {
     "welcome": "नमस्कार! मी संवाद, ठाणे महानगरपालिकेचा मदतनीस. महापालिकेच्या अधिकृत "
     "लेखांमधून मी तुमच्या प्रश्नांची उत्तरे देतो आणि प्रत्येक उत्तराचा स्रोत सांगतो.",
     "commands": "आदेश: /topics — मी कोणत्या विषयांवर उत्तर देऊ शकतो; /lang — भाषा बदला; "
-    "/help — मदत. प्रश्न थेट लिहा.",
+    "/privacy — तुमची कोणती माहिती ठेवली जाते; /forget — ती पुसा; /help — मदत. प्रश्न थेट "
+    "लिहा.",
     "topics_header": "मी या विषयांवर उत्तर देऊ शकतो:",
     "topics_footer": "यापैकी कशाबद्दलही तुमचा प्रश्न लिहा.",
     "no_topics": "माफ करा, सध्या कोणतेही लेख उपलब्ध नाहीत. कृपया नंतर पुन्हा प्रयत्न करा.",
@@ -56,6 +57,17 @@ MR: dict[str, str] = {
     "flood": "तुम्ही खूप वेगाने संदेश पाठवत आहात. कृपया थोडे थांबा आणि मग पुन्हा लिहा.",
     "button_expired": "हे बटण आता चालत नाही. कृपया तुमचा प्रश्न पुन्हा लिहा.",
     "goodbye": "धन्यवाद! पुन्हा भेटू.",
+    # privacy
+    "privacy": "तुमची माहिती: तुम्ही विचारलेले प्रश्न (आधार, मोबाइल, ई-मेल, पॅन, वाहन क्रमांक "
+    "लपवून), निवडलेले लेख आणि 👍/👎 हे कर्मचाऱ्यांना उत्तरे सुधारण्यासाठी {days} दिवस ठेवले "
+    "जातात — तुमच्या Telegram ओळखीऐवजी एका गुप्त सांकेतिक क्रमांकाखाली. सर्व माहिती आत्ता "
+    "पुसण्यासाठी /forget पाठवा.",
+    "forget_confirm": "तुमचे सर्व प्रश्न, अभिप्राय आणि संभाषण कायमचे पुसायचे का?",
+    "forget_done": "तुमची माहिती पुसली आहे: {count} नोंदी काढल्या. पुढचा प्रश्न नव्याने सुरू होईल.",
+    "forget_cancelled": "ठीक आहे, काहीही पुसले नाही.",
+    "button_forget": "🗑 माझी माहिती पुसा",
+    "button_forget_yes": "होय, पुसा",
+    "button_cancel": "रद्द करा",
 }
 
 EN: dict[str, str] = {
@@ -81,7 +93,8 @@ EN: dict[str, str] = {
     "welcome": "Hello! I am Samvad, the Thane Municipal Corporation helper. I answer your "
     "questions from the corporation's official articles and say where each answer comes from.",
     "commands": "Commands: /topics — what I can answer about; /lang — change language; "
-    "/help — help. Just type your question.",
+    "/privacy — what is kept about you; /forget — erase it; /help — help. Just type your "
+    "question.",
     "topics_header": "I can answer questions about:",
     "topics_footer": "Type your question about any of these.",
     "no_topics": "Sorry, no articles are available right now. Please try again later.",
@@ -93,6 +106,17 @@ EN: dict[str, str] = {
     "flood": "You are sending messages very quickly. Please wait a moment, then write again.",
     "button_expired": "This button no longer works. Please type your question again.",
     "goodbye": "Thank you! Goodbye.",
+    "privacy": "Your data: the questions you ask (with Aadhaar, mobile, e-mail, PAN and "
+    "vehicle numbers hidden), the articles you pick and your 👍/👎 are kept for {days} days "
+    "so staff can improve the answers — under a secret code, not your Telegram identity. "
+    "Send /forget to erase all of it now.",
+    "forget_confirm": "Erase all your questions, feedback and conversation for good?",
+    "forget_done": "Your data is erased: {count} records removed. Your next question starts "
+    "afresh.",
+    "forget_cancelled": "OK, nothing was erased.",
+    "button_forget": "🗑 Erase my data",
+    "button_forget_yes": "Yes, erase",
+    "button_cancel": "Cancel",
 }
 
 CATALOGUES: dict[Lang, dict[str, str]] = {"mr": MR, "en": EN}
@@ -122,6 +146,8 @@ COMMANDS: dict[str, dict[Lang, str]] = {
     "topics": {"mr": "विषय / Topics", "en": "Topics / विषय"},
     "lang": {"mr": "भाषा बदला / Language", "en": "Language / भाषा बदला"},
     "help": {"mr": "मदत / Help", "en": "Help / मदत"},
+    "privacy": {"mr": "माहितीची गोपनीयता / Privacy", "en": "Privacy / गोपनीयता"},
+    "forget": {"mr": "माझी माहिती पुसा / Erase my data", "en": "Erase my data / माहिती पुसा"},
 }
 
 

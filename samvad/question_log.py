@@ -122,6 +122,11 @@ class QuestionLog:
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
+    @property
+    def salt(self) -> str:
+        """The salt of :meth:`user_hash` (kept in the data folder, or the configured one)."""
+        return self._salt
+
     @staticmethod
     def _stored_salt(data_dir: Path) -> str:
         return stored_secret(data_dir / SALT_FILE)

@@ -197,6 +197,27 @@ SETTINGS: tuple[Setting, ...] = (
         "salt for hashing user ids in the logs",
     ),
     Setting(
+        "SAMVAD_RETENTION_DAYS",
+        "retention_days",
+        "90",
+        "days citizens' questions, picks, feedback and Rasa conversations are kept",
+        _count,
+    ),
+    Setting(
+        "SAMVAD_AUDIT_RETENTION_DAYS",
+        "audit_retention_days",
+        "365",
+        "days staff actions (and erasures) are kept in the audit",
+        _count,
+    ),
+    Setting(
+        "SAMVAD_TRACKER_DB",
+        "tracker_db",
+        "`./var/rasa/tracker.db`",
+        "Rasa's SQLite tracker store, for retention and erasure",
+        _path,
+    ),
+    Setting(
         "TELEGRAM_BOT_TOKEN",
         "token",
         "unset",
@@ -320,6 +341,9 @@ class Settings:
     helpline_mr: str | None = None
     helpline_en: str | None = None
     user_salt: str | None = None
+    retention_days: int = 90
+    audit_retention_days: int = 365
+    tracker_db: Path = Path("var/rasa/tracker.db")
     token: str | None = None
     base_url: str | None = None
     webhook_url: str | None = None

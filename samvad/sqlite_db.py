@@ -22,6 +22,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     db = sqlite3.connect(path, timeout=10)
     try:
         db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA secure_delete=ON")  # deleted rows (purge, erasure) leave no trace
         with db:
             yield db
     finally:

@@ -4,11 +4,18 @@ The command lines come from :mod:`bot.supervisor` (the one the ``make run`` comm
 tests run exactly what production runs; here each service is a plain child process with its
 own log file, which a test can stop and start again (e.g. Rasa, to test an outage).
 
+Safe to use from several pytest-xdist workers (or test runs) at once: every stack gets its own
+free ports, workdir, endpoints file and tracker database, and the shared Rasa model is trained
+by one process at a time (:func:`trained_rasa_model`).
+
     stack = RasaStack(workdir, index_dir=...); stack.start(); stack.say("u1", "hello"); stack.stop()
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import json
 import os
 import socket
@@ -31,14 +38,37 @@ from bot.supervisor import (
 )
 
 START_TIMEOUT = 300.0
+RASA_TRAIN_LOCK = ROOT / "var" / "rasa" / "train.lock"
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free TCP ports on loopback (each is held until all are chosen)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [
+            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            for _ in range(count)
+        ]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def free_port() -> int:
     """A free TCP port on loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(1)[0]
+
+
+@functools.cache
+def trained_rasa_model() -> Path:
+    """The up-to-date Rasa model (:func:`bot.supervisor.rasa_model`), trained first if needed.
+
+    Holds an exclusive lock on :data:`RASA_TRAIN_LOCK` meanwhile, so concurrent workers never
+    train into ``var/rasa/models`` at the same time: the first trains, the others find it done.
+    """
+    RASA_TRAIN_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with RASA_TRAIN_LOCK.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return rasa_model()
 
 
 def http_ok(url: str) -> bool:
@@ -130,12 +160,13 @@ def build_index(knowledge_dir: Path, index_dir: Path) -> Path:
 
 
 class RasaStack:
-    """The action server and the Rasa server on free loopback ports, state under ``workdir``."""
+    """The action server and the Rasa server on free loopback ports, state under ``workdir``;
+    ``model`` defaults to :func:`trained_rasa_model`."""
 
     def __init__(self, workdir: Path, index_dir: Path, model: Path | None = None) -> None:
         self.workdir = workdir
         self.data_dir = workdir / "data"
-        action_port, rasa_port = free_port(), free_port()
+        action_port, rasa_port = free_ports(2)
         endpoints = write_endpoints(workdir / "endpoints.yml", action_port, workdir / "tracker.db")
         env = service_env(SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_DATA_DIR=str(self.data_dir))
         self.url = f"http://127.0.0.1:{rasa_port}"
@@ -148,7 +179,7 @@ class RasaStack:
         )
         self.rasa = Process(
             "rasa",
-            rasa_command(rasa_port, model or rasa_model(), endpoints),
+            rasa_command(rasa_port, model or trained_rasa_model(), endpoints),
             env,
             lambda: http_ok(f"{self.url}/webhooks/rest/"),
             workdir / "rasa.log",

@@ -17,7 +17,7 @@ from samvad.retriever import Retriever
 from samvad.settings import Settings
 from tests.conftest import index_dev_corpus
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.model
 
 WATER_EN = "water-cut-ghodbunder.en.md"
 WATER_MR = "water-cut-ghodbunder.mr.md"
@@ -25,29 +25,24 @@ WATER_MR = "water-cut-ghodbunder.mr.md"
 
 def top_article(settings: Settings, embedder: Embedder, question: str) -> str:
     """The key of the best article for a question against the current index."""
-    retriever = Retriever(IndexSnapshot.require(settings.index_dir), embedder)
+    retriever = Retriever(IndexSnapshot.require(settings.index_dir))
     query = prepare_query(question)
     hits = retriever.search(embedder.embed_queries(list(query.phrasings)), query.terms, 1)
     return hits[0].article.key
 
 
-@pytest.fixture(scope="module")
-def indexed_once(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The fictional corpus and the real articles, indexed once for this module."""
-    root = tmp_path_factory.mktemp("indexed")
-    _, report = index_dev_corpus(root, embedder)
-    assert report.skipped == [] and len(report.added) == 22
-    return root
-
-
 @pytest.fixture
-def indexed(indexed_once: Path, tmp_path: Path) -> Settings:
-    """A private copy of the indexed workspace that a test may change."""
-    shutil.copytree(indexed_once, tmp_path / "ws", symlinks=True)
-    return Settings.from_env().with_paths(tmp_path / "ws" / "knowledge", tmp_path / "ws" / "index")
+def indexed(dev_index_copy: Settings) -> Settings:
+    """A private copy of the indexed fictional corpus and real articles that a test may change
+    (the corpus is indexed once per test run; see tests/conftest.py)."""
+    return dev_index_copy
 
 
-def test_first_build_adds_every_file(indexed: Settings) -> None:
+def test_first_build_adds_every_file(tmp_path: Path, embedder: Embedder) -> None:
+    """The session's one real build of the dev corpus: its report, and the index it wrote."""
+    indexed, report = index_dev_corpus(tmp_path, embedder)
+    assert report.skipped == [] and len(report.added) == 22
+    assert report.updated == report.removed == report.unchanged == []
     snapshot = IndexSnapshot.require(indexed.index_dir)
     assert len(snapshot.articles) == 22
     assert snapshot.vectors.ntotal == len(snapshot.chunks) > 22
@@ -160,7 +155,7 @@ def test_new_generation_is_switched_atomically(indexed: Settings, embedder: Embe
 def test_reader_keeps_working_on_the_generation_it_opened(
     indexed: Settings, embedder: Embedder
 ) -> None:
-    old = Retriever(IndexSnapshot.require(indexed.index_dir), embedder)
+    old = Retriever(IndexSnapshot.require(indexed.index_dir))
     (indexed.knowledge_dir / WATER_EN).unlink()
     build_index(indexed, embedder)
     query = prepare_query("Ghodbunder water cut")

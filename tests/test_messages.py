@@ -24,7 +24,7 @@ CATALOGUE_TEXTS = [
 ]
 MARKUP = ("<b>", "<i>", "<a ", "</")
 # The placeholders the code fills in, by key; every other text has none.
-PLACEHOLDERS = {"refused": {"helpline"}}
+PLACEHOLDERS = {"refused": {"helpline"}, "privacy": {"days"}, "forget_done": {"count"}}
 
 
 def placeholders(template: str) -> set[str]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from samvad.audit import AuditLog
-from samvad.question_log import QuestionLog
-from bot.config import BotConfig, ConfigError
 from bot.staff import ArticleRejected, command_body, format_stats, save_article
 from bot.supervisor import WATCHER_READY, log_check, watcher_command
+from samvad.audit import AuditLog
+from samvad.question_log import QuestionLog
+from samvad.settings import Settings, SettingsError
 
 ARTICLES = {
     "mr": "---\nid: ward-office-hours\nlang: mr\ntitle: प्रभाग कार्यालयाच्या वेळा\n"
@@ -121,12 +121,12 @@ def test_audit_rows_keep_time_staff_and_action(tmp_path: Path) -> None:
     ("raw", "ids"), [("", frozenset()), ("5001", {5001}), (" 5001, 5002 ,", {5001, 5002})]
 )
 def test_staff_ids_from_settings(raw: str, ids: frozenset[int]) -> None:
-    assert BotConfig.from_env({"SAMVAD_STAFF_IDS": raw}).staff_ids == ids
+    assert Settings.from_env({"SAMVAD_STAFF_IDS": raw}).staff_ids == ids
 
 
 def test_staff_ids_must_be_numbers() -> None:
-    with pytest.raises(ConfigError, match="SAMVAD_STAFF_IDS"):
-        BotConfig.from_env({"SAMVAD_STAFF_IDS": "5001,@ramesh"})
+    with pytest.raises(SettingsError, match="SAMVAD_STAFF_IDS"):
+        Settings.from_env({"SAMVAD_STAFF_IDS": "5001,@ramesh"})
 
 
 @pytest.mark.parametrize(
@@ -169,7 +169,7 @@ def test_watcher_is_healthy_only_after_a_new_watching_line(tmp_path: Path) -> No
     assert watcher_command()[-1] == "watch"
 
 
-@pytest.mark.slow
+@pytest.mark.model  # the watcher process indexes with the embedding model
 def test_supervisor_watcher_service_becomes_healthy_and_stops(
     tmp_path: Path, knowledge: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
