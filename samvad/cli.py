@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import re
 import signal
@@ -522,7 +523,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, stream)
-    except (UsageError, OSError) as exc:
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            print(
+                f"samvad {args.command}: the disk is full ({exc}); nothing in use was changed: "
+                "free some space and run it again",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
+        print(f"samvad {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
         print(f"samvad {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (ModelUnavailableError, IndexUnavailableError) as exc:

@@ -29,6 +29,7 @@ current.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -299,8 +300,8 @@ def _write_files(staging: Path, snapshot: IndexSnapshot, name: str) -> dict[str,
         "articles": [asdict(a) for a in snapshot.articles.values()],
         "chunks": [asdict(c) for c in snapshot.chunks.values()],
     }
-    faiss.write_index(snapshot.vectors, str(staging / "vectors.faiss"))
-    faiss.write_index(snapshot.sentence_vectors, str(staging / "sentences.faiss"))
+    _write_faiss(snapshot.vectors, staging / "vectors.faiss")
+    _write_faiss(snapshot.sentence_vectors, staging / "sentences.faiss")
     _write_latent(staging / LATENT_FILE, snapshot.latent)
     _write_json(staging / "records.json", records)
     catalog = {"articles": [_catalog_record(a) for a in snapshot.articles.values()]}
@@ -318,6 +319,15 @@ def _write_files(staging: Path, snapshot: IndexSnapshot, name: str) -> dict[str,
     _write_json(staging / "manifest.json", manifest)
     _fsync_dir(staging)
     return manifest
+
+
+def _write_faiss(index: Any, path: Path) -> None:
+    """``faiss.write_index``, its failures (a full disk) raised as ``OSError``."""
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as exc:
+        full = "No space left on device" in str(exc)
+        raise OSError(errno.ENOSPC if full else errno.EIO, f"could not write {path.name}") from exc
 
 
 def _catalog_record(article: StoredArticle) -> dict[str, Any]:
