@@ -36,9 +36,11 @@ from samvad import (
     Answer,
     AnswerEngine,
     Lang,
+    PersonalDataFilter,
     Settings,
     SettingsError,
     as_language,
+    mask,
     named_language,
     plain_text,
     reply_language,
@@ -98,6 +100,32 @@ def check_settings() -> Settings:
 
 check_settings()
 
+_LOG_FILTER = PersonalDataFilter()
+
+
+def mask_log_records() -> None:
+    """Put :class:`samvad.PersonalDataFilter` on every log handler of this process.
+
+    rasa-sdk imports this module twice: in its main process, after ``coloredlogs`` gave the
+    root logger its handler (and ``--log-file`` one to the ``rasa_sdk`` logger), and again in
+    the Sanic worker that runs the actions, where logging is never configured and warnings
+    and tracebacks go to :data:`logging.lastResort`. So the filter goes on the handlers of the
+    root and every other logger and on the last-resort handler; called at import and again
+    when the engine is first made, in case a handler was added since.
+    """
+    handlers = list(logging.getLogger().handlers)
+    for known in logging.Logger.manager.loggerDict.values():
+        if isinstance(known, logging.Logger):
+            handlers += known.handlers
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
+        if not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
+            handler.addFilter(_LOG_FILTER)
+
+
+mask_log_records()
+
 
 def create_engine() -> EngineLike:
     """Load the answer engine from the environment's settings (model + index, a few seconds)."""
@@ -115,6 +143,7 @@ def get_engine() -> EngineLike:
     global _engine
     with _engine_lock:
         if _engine is None:
+            mask_log_records()
             _engine = engine_factory()
         return _engine
 
@@ -203,7 +232,7 @@ class ActionAnswer(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[Event]:
-        question = str(tracker.latest_message.get("text") or "").strip()
+        question = mask(str(tracker.latest_message.get("text") or "").strip())
         language = _reply_language(tracker)
         if not question:
             send_message(dispatcher, "not_understood", language)

@@ -42,6 +42,7 @@ from samvad import (
     CatalogReader,
     Lang,
     as_language,
+    mask,
     say,
     script_language,
 )
@@ -236,11 +237,12 @@ async def on_unknown_command(update: Update, context: Context) -> None:
 
 
 async def on_text(update: Update, context: Context) -> None:
-    """A typed message: to Rasa (a leading "/" is dropped so text cannot pose as a payload)."""
+    """A typed message: to Rasa (a leading "/" is dropped so text cannot pose as a payload),
+    with personal data masked (:func:`samvad.mask`) so Rasa's tracker store never holds it."""
     message = update.effective_message
     if message is None or not message.text:
         return
-    text = message.text.strip().lstrip("/").strip()
+    text = mask(message.text.strip().lstrip("/").strip())
     if text:
         await ask_rasa(update, context, text)
 

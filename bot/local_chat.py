@@ -21,6 +21,7 @@ from samvad import (
     Lang,
     Settings,
     both,
+    mask,
     plain_text,
     say,
     script_language,
@@ -124,7 +125,7 @@ class LocalChat:
         elif text == "/help":
             await self.ask("/help")
         else:
-            await self.ask(text.lstrip("/"))
+            await self.ask(mask(text.lstrip("/")))
         return True
 
 

@@ -2,7 +2,9 @@
 
 httpx logs every request URL at INFO, and Telegram URLs contain the token
 (``https://api.telegram.org/bot<token>/getUpdates``), so httpx/httpcore are lowered to WARNING
-and every record passes through :class:`RedactingFilter` on the way out.
+and every record passes through :class:`RedactingFilter` on the way out, then through
+:class:`samvad.PersonalDataFilter` (Aadhaar and phone numbers, e-mail, PAN and vehicle numbers a
+citizen typed become ``[aadhaar]``, ``[phone]``…; PTB logs whole updates at DEBUG).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+
+from samvad import PersonalDataFilter
 
 # Anything shaped like a Telegram bot token, even one we were not told about.
 TOKEN_SHAPE = re.compile(r"(?<!\d)\d{5,16}:[A-Za-z0-9_-]{30,}")
@@ -42,10 +46,12 @@ class RedactingFilter(logging.Filter):
 
 
 def configure_logging(level: str = "INFO", secrets: Iterable[str | None] = ()) -> None:
-    """Log to stderr with secrets redacted; keep httpx's per-request lines out of the log."""
+    """Log to stderr with secrets redacted and personal data masked; keep httpx's per-request
+    lines out of the log."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(secrets))
+    handler.addFilter(RedactingFilter(secrets))  # first: a token's digits look like a phone
+    handler.addFilter(PersonalDataFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -42,6 +42,7 @@ from samvad.messages import (
     written_date,
 )
 from samvad.model import ModelUnavailableError
+from samvad.privacy import PersonalDataFilter, find_personal_data, mask
 from samvad.question_log import QuestionLog, Stats, stored_secret
 from samvad.reply import (
     SCHEMA_VERSION,
@@ -88,6 +89,7 @@ __all__ = [
     "ModelUnavailableError",
     "Offer",
     "Outcome",
+    "PersonalDataFilter",
     "QuestionLog",
     "ReplyFormatError",
     "Retrieval",
@@ -106,9 +108,11 @@ __all__ = [
     "current_generation",
     "decide",
     "detect_language",
+    "find_personal_data",
     "forget_citizen",
     "from_json",
     "load_knowledge",
+    "mask",
     "named_language",
     "parse_article",
     "plain_text",

@@ -25,6 +25,7 @@ from samvad.language import Lang, PreparedQuery, prepare_query
 from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
 from samvad.model import Embedder, ModelUnavailableError, find_model
 from samvad.precision import choose_precision
+from samvad.privacy import mask
 from samvad.question_log import QuestionLog
 from samvad.reply import Answer, Continuation, Signals
 from samvad.retriever import Hit, Retriever, SearchMode
@@ -138,8 +139,9 @@ class AnswerEngine:
         top_k: int = CANDIDATE_HITS,
     ) -> tuple[Answer, list[Hit]]:
         """:meth:`answer`, plus the best ``top_k`` passages it was chosen from (none for an
-        empty question), from the same search. Every non-empty question is logged once."""
-        question = " ".join(question.split())
+        empty question), from the same search. Every non-empty question is logged once,
+        masked (:func:`samvad.privacy.mask`), and the masked text is what is searched."""
+        question = mask(" ".join(question.split()))
         if not question:
             return Answer("empty", language or "mr"), []
         retrieval = self.search(question, top_k=max(top_k, CANDIDATE_HITS), mode=mode)
@@ -207,9 +209,9 @@ class AnswerEngine:
         the question's) when that version exists. ``article_id=None`` (none of these), an
         empty question or an article that no longer exists gets the "no article" answer. The
         question is already in the log with the articles offered; the pick is recorded next
-        to it.
+        to it. The question is masked first, like in :meth:`answer_with_passages`.
         """
-        question = " ".join(question.split())
+        question = mask(" ".join(question.split()))
         if question and self.log is not None:
             self.log.record_pick(question, article_id, user_id)
         query = prepare_query(question) if question else None
@@ -264,9 +266,9 @@ class AnswerEngine:
     def record_feedback(
         self, user_id: str | None, question: str, article_ids: list[str], helpful: bool
     ) -> None:
-        """Keep a citizen's 👍/👎 next to the question and the articles cited."""
+        """Keep a citizen's 👍/👎 next to the (masked) question and the articles cited."""
         if self.log is not None:
-            self.log.record_feedback(question, article_ids, helpful, user_id)
+            self.log.record_feedback(mask(question), article_ids, helpful, user_id)
 
 
 def _continuation(article: StoredArticle, chunk: StoredChunk) -> Continuation | None:

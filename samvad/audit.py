@@ -19,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from samvad.privacy import mask
 from samvad.sqlite_db import DB_NAME, connect
 
 _SCHEMA = """
@@ -62,13 +63,14 @@ class AuditLog:
     def record(
         self, staff_id: int, action: str, target: str = "", outcome: str = "ok", detail: str = ""
     ) -> None:
-        """Store one staff action (``outcome``: ``ok``, ``rejected``, ``refused``, ``failed``)."""
+        """Store one staff action (``outcome``: ``ok``, ``rejected``, ``refused``, ``failed``);
+        personal data in the free-text ``detail`` is masked (:func:`samvad.privacy.mask`)."""
         at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self._connect() as db:
             db.execute(
                 "INSERT INTO audit (at, staff_id, action, target, outcome, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (at, int(staff_id), action, target, outcome, detail),
+                (at, int(staff_id), action, target, outcome, mask(detail)),
             )
 
     def entries(self, limit: int | None = None) -> list[AuditEntry]:

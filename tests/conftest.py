@@ -44,8 +44,15 @@ FICTIONAL_CORPUS = TESTS / "fixtures" / "corpus"
 REAL_KNOWLEDGE = ROOT / "knowledge"
 
 MODEL_FIXTURE = "embedder"
-SERVER_MODULES = frozenset({"test_rasa_conversation.py", "test_bot_e2e.py", "test_staff_e2e.py"})
-RASA_MODULES = frozenset({"test_rasa_conversation.py", "test_bot_e2e.py"})
+SERVER_MODULES = frozenset(
+    {
+        "test_rasa_conversation.py",
+        "test_bot_e2e.py",
+        "test_staff_e2e.py",
+        "test_privacy_e2e.py",
+    }
+)
+RASA_MODULES = frozenset({"test_rasa_conversation.py", "test_bot_e2e.py", "test_privacy_e2e.py"})
 MODEL_DOCTESTS = frozenset({"model.py"})
 
 
