@@ -39,8 +39,8 @@ from samvad import (
     PersonalDataFilter,
     Settings,
     SettingsError,
+    accept,
     as_language,
-    mask,
     named_language,
     plain_text,
     reply_language,
@@ -232,7 +232,7 @@ class ActionAnswer(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[Event]:
-        question = mask(str(tracker.latest_message.get("text") or "").strip())
+        question = accept(str(tracker.latest_message.get("text") or "").strip()).text
         language = _reply_language(tracker)
         if not question:
             send_message(dispatcher, "not_understood", language)

@@ -23,7 +23,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.flood import FloodLimiter
+from bot.flood import FloodLimiter, message_cost
 from bot.rasa_client import RasaClient, RasaUnavailableError, sender_id
 from bot.render import (
     Button,
@@ -39,10 +39,11 @@ from bot.render import (
 from samvad import (
     LANGUAGE_BUTTONS,
     LANGUAGE_PROMPT,
+    MAX_MESSAGE_CHARS,
     CatalogReader,
     Lang,
+    accept,
     as_language,
-    mask,
     say,
     script_language,
 )
@@ -238,13 +239,19 @@ async def on_unknown_command(update: Update, context: Context) -> None:
 
 async def on_text(update: Update, context: Context) -> None:
     """A typed message: to Rasa (a leading "/" is dropped so text cannot pose as a payload),
-    with personal data masked (:func:`samvad.mask`) so Rasa's tracker store never holds it."""
+    with personal data masked and its length capped (:func:`samvad.accept`), so Rasa's tracker
+    store never holds personal numbers and a pasted text costs what a question costs; the
+    citizen is told when the rest was left out."""
     message = update.effective_message
     if message is None or not message.text:
         return
-    text = mask(message.text.strip().lstrip("/").strip())
-    if text:
-        await ask_rasa(update, context, text)
+    accepted = accept(message.text.strip().lstrip("/").strip())
+    if accepted.cut and update.effective_chat is not None:
+        language = chat_language(update, context) or script_language(accepted.text)
+        notice = say("message_cut", language).format(limit=MAX_MESSAGE_CHARS)
+        await send_text(context.bot, update.effective_chat.id, notice, services(context).payloads)
+    if accepted.text:
+        await ask_rasa(update, context, accepted.text)
 
 
 async def on_non_text(update: Update, context: Context) -> None:
@@ -314,7 +321,9 @@ async def flood_guard(update: Update, context: Context) -> None:
     if user is None:
         return
     shared = services(context)
-    if shared.flood.allow(user.id):
+    message = update.effective_message
+    cost = message_cost(message.text or message.caption or "") if message is not None else 1
+    if shared.flood.allow(user.id, cost):
         return
     logger.info("flood limit reached; an update was dropped")
     if update.callback_query is not None:

@@ -20,8 +20,8 @@ from samvad import (
     CatalogReader,
     Lang,
     Settings,
+    accept,
     both,
-    mask,
     plain_text,
     say,
     script_language,
@@ -125,7 +125,7 @@ class LocalChat:
         elif text == "/help":
             await self.ask("/help")
         else:
-            await self.ask(mask(text.lstrip("/")))
+            await self.ask(accept(text.lstrip("/")).text)
         return True
 
 

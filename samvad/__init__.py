@@ -42,7 +42,14 @@ from samvad.messages import (
     written_date,
 )
 from samvad.model import ModelUnavailableError
-from samvad.privacy import PersonalDataFilter, find_personal_data, mask
+from samvad.privacy import (
+    MAX_MESSAGE_CHARS,
+    Accepted,
+    PersonalDataFilter,
+    accept,
+    find_personal_data,
+    mask,
+)
 from samvad.question_log import QuestionLog, Stats, stored_secret
 from samvad.reply import (
     SCHEMA_VERSION,
@@ -68,8 +75,10 @@ __all__ = [
     "LANGUAGES",
     "LANGUAGE_BUTTONS",
     "LANGUAGE_PROMPT",
+    "MAX_MESSAGE_CHARS",
     "SCHEMA_VERSION",
     "SETTINGS",
+    "Accepted",
     "Answer",
     "AnswerEngine",
     "Article",
@@ -99,6 +108,7 @@ __all__ = [
     "Stats",
     "Thresholds",
     "Verdict",
+    "accept",
     "article_files",
     "article_version",
     "as_language",

@@ -25,7 +25,7 @@ from samvad.language import Lang, PreparedQuery, prepare_query
 from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
 from samvad.model import Embedder, ModelUnavailableError, find_model
 from samvad.precision import choose_precision
-from samvad.privacy import mask
+from samvad.privacy import accept, mask
 from samvad.question_log import QuestionLog
 from samvad.reply import Answer, Continuation, Signals
 from samvad.retriever import Hit, Retriever, SearchMode
@@ -141,7 +141,7 @@ class AnswerEngine:
         """:meth:`answer`, plus the best ``top_k`` passages it was chosen from (none for an
         empty question), from the same search. Every non-empty question is logged once,
         masked (:func:`samvad.privacy.mask`), and the masked text is what is searched."""
-        question = mask(" ".join(question.split()))
+        question = accept(" ".join(question.split())).text
         if not question:
             return Answer("empty", language or "mr"), []
         retrieval = self.search(question, top_k=max(top_k, CANDIDATE_HITS), mode=mode)
@@ -211,7 +211,7 @@ class AnswerEngine:
         question is already in the log with the articles offered; the pick is recorded next
         to it. The question is masked first, like in :meth:`answer_with_passages`.
         """
-        question = mask(" ".join(question.split()))
+        question = accept(" ".join(question.split())).text
         if question and self.log is not None:
             self.log.record_pick(question, article_id, user_id)
         query = prepare_query(question) if question else None

@@ -65,6 +65,8 @@ MR: dict[str, str] = {
     "forget_confirm": "तुमचे सर्व प्रश्न, अभिप्राय आणि संभाषण कायमचे पुसायचे का?",
     "forget_done": "तुमची माहिती पुसली आहे: {count} नोंदी काढल्या. पुढचा प्रश्न नव्याने सुरू होईल.",
     "forget_cancelled": "ठीक आहे, काहीही पुसले नाही.",
+    "message_cut": "तुमचा संदेश खूप मोठा आहे: मी फक्त पहिली {limit} अक्षरे वाचली आहेत. कृपया तुमचा "
+    "प्रश्न थोडक्यात विचारा.",
     "button_forget": "🗑 माझी माहिती पुसा",
     "button_forget_yes": "होय, पुसा",
     "button_cancel": "रद्द करा",
@@ -114,6 +116,8 @@ EN: dict[str, str] = {
     "forget_done": "Your data is erased: {count} records removed. Your next question starts "
     "afresh.",
     "forget_cancelled": "OK, nothing was erased.",
+    "message_cut": "Your message is very long: I read only its first {limit} characters. "
+    "Please ask your question briefly.",
     "button_forget": "🗑 Erase my data",
     "button_forget_yes": "Yes, erase",
     "button_cancel": "Cancel",

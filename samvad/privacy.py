@@ -258,3 +258,37 @@ class PersonalDataFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask(record.stack_info)
         return True
+
+
+# What a question needs: a few hundred characters. More is cut (and the citizen told), so a
+# pasted text costs what a question costs in Rasa's NLU, the embedding and the logs.
+MAX_MESSAGE_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What Samvad keeps of a message: ``text`` masked and at most :data:`MAX_MESSAGE_CHARS`
+    long; ``cut`` when the rest was left out."""
+
+    text: str
+    cut: bool = False
+
+
+def accept(text: str, limit: int = MAX_MESSAGE_CHARS) -> Accepted:
+    """Mask ``text`` and keep at most ``limit`` characters of it, cut between words.
+
+    Only a bounded head is ever read, whatever the message's length.
+
+    >>> accept("pani kadhi yenar? call 9820012345")
+    Accepted(text='pani kadhi yenar? call [phone]', cut=False)
+    >>> long = accept("पाणी " * 300)
+    >>> long.cut, len(long.text) <= MAX_MESSAGE_CHARS, long.text.endswith("पाणी")
+    (True, True, True)
+    """
+    head = mask(text[: 2 * limit])
+    if len(head) <= limit and len(text) <= 2 * limit:
+        return Accepted(head)
+    kept = head[: limit + 1]
+    space = kept.rfind(" ")
+    kept = kept[:space] if space > limit // 2 else kept[:limit]
+    return Accepted(mask(kept.rstrip()), cut=True)

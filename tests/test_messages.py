@@ -24,7 +24,12 @@ CATALOGUE_TEXTS = [
 ]
 MARKUP = ("<b>", "<i>", "<a ", "</")
 # The placeholders the code fills in, by key; every other text has none.
-PLACEHOLDERS = {"refused": {"helpline"}, "privacy": {"days"}, "forget_done": {"count"}}
+PLACEHOLDERS = {
+    "refused": {"helpline"},
+    "privacy": {"days"},
+    "forget_done": {"count"},
+    "message_cut": {"limit"},
+}
 
 
 def placeholders(template: str) -> set[str]:

@@ -6,6 +6,7 @@ Fast: no model, no servers. Marathi and English messages side by side; property-
 
 from __future__ import annotations
 
+import ast
 import io
 import logging
 import subprocess
@@ -17,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.logs import configure_logging
-from samvad import PersonalDataFilter, find_personal_data, mask
+from samvad import PersonalDataFilter, find_personal_data, mask, privacy
 from samvad.privacy import Found, verhoeff_valid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -402,3 +403,33 @@ def test_the_action_servers_logs_are_masked_even_where_logging_is_not_configured
     assert "asked: call [phone]" in done.stderr
     assert "RuntimeError: mail [email]" in done.stderr
     assert "9820012345" not in done.stderr and "a.b@example.com" not in done.stderr
+
+
+def test_the_privacy_module_needs_only_the_standard_library() -> None:
+    """Rasa's input channel (``connectors/masked_rest.py``) loads it in Rasa's environment,
+    which has none of the engine's dependencies."""
+    source = Path(privacy.__file__).read_text(encoding="utf-8")
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported - {"__future__"} <= sys.stdlib_module_names
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("घोडबंदरला पाणी कधी येणार? माझा नंबर ९८२०० १२३४५", False),
+        ("When will water come? call 98200 12345", False),
+        ("पाणी कधी येणार? " * 200, True),
+        ("When will water come? " * 200 + "call 98200 12345", True),
+        ("x" * 100_000, True),
+    ],
+)
+def test_accept_masks_and_caps(text: str, cut: bool) -> None:
+    accepted = privacy.accept(text)
+    assert accepted.cut == cut
+    assert len(accepted.text) <= privacy.MAX_MESSAGE_CHARS
+    assert "12345" not in accepted.text and "१२३४५" not in accepted.text

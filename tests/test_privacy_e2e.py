@@ -9,9 +9,8 @@ tables of the question log (``<data_dir>/samvad.db``), all tables of Rasa's trac
 stack's ``tracker.db``) and every other file the stack and the bot wrote (their logs). None of
 the values may be there in any spacing or script; the question log holds the placeholders.
 
-One gap is known and marked: Rasa itself records the text it is sent, so a message posted
-straight to the REST channel (not through the bot) keeps its personal data in the tracker's
-``user`` event; only a Rasa-side change (a masking input channel or tracker store) can close it.
+A message posted straight to the REST channel (not through the bot) is masked by Rasa's own
+input channel (``connectors/masked_rest.py``) before Rasa records it.
 """
 
 from __future__ import annotations
@@ -254,16 +253,12 @@ def test_rasas_tracker_store_never_holds_what_came_through_the_bot(finished: Fin
         assert mask(typed.text) in said  # the bot forwarded the masked text
 
 
-def test_rasas_tracker_store_keeps_a_rest_message_only_in_its_user_event(
-    finished: Finished,
-) -> None:
-    """Slots (``last_question``), the bot's answers and every other event are masked even for
-    a message posted straight to Rasa: the action server masks what it sets and sends."""
+def test_rasas_tracker_store_masks_every_event_of_a_rest_message(finished: Finished) -> None:
+    """Slots (``last_question``), the bot's answers and every other event are masked for a
+    message posted straight to Rasa too."""
     slots = []
     for event in _events(finished):
         data = json.loads(event["data"])
-        if event["type_name"] == "user":
-            continue
         assert leaked(event["data"], values_of(STRAIGHT_TO_RASA)) == [], event
         if data.get("event") == "slot" and data.get("name") == "last_question":
             slots.append(data.get("value"))
@@ -271,12 +266,6 @@ def test_rasas_tracker_store_keeps_a_rest_message_only_in_its_user_event(
         assert typed.logged in slots
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Rasa stores the text it is sent: a message posted straight to the REST channel "
-    "keeps its personal data in the tracker's user event (needs a Rasa-side masking channel "
-    "or tracker store; through the bot it is masked before Rasa sees it)",
-)
 def test_rasas_tracker_store_masks_even_a_message_posted_straight_to_it(
     finished: Finished,
 ) -> None:
