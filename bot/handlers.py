@@ -175,14 +175,17 @@ def language_buttons() -> list[Button]:
 
 
 async def on_start(update: Update, context: Context) -> None:
-    """/start: welcome in both languages, and the language buttons."""
+    """/start: welcome and the privacy notice in both languages, and the language buttons."""
     chat = update.effective_chat
     if chat is None:
         return
     shared = services(context)
-    text = "\n\n".join([say("welcome", "mr"), say("welcome", "en"), LANGUAGE_PROMPT])
+    days = context.bot_data["config"].retention_days
+    text = "\n\n".join(
+        [say("welcome", "mr"), say("welcome", "en"), say("privacy", None).format(days=days)]
+    )
     markup = keyboard(button_rows(language_buttons()), shared.payloads)
-    await send_html(context.bot, chat.id, text, markup)
+    await send_html(context.bot, chat.id, escape(f"{text}\n\n{LANGUAGE_PROMPT}"), markup)
 
 
 async def on_lang(update: Update, context: Context) -> None:
@@ -201,13 +204,17 @@ async def on_lang(update: Update, context: Context) -> None:
 
 
 async def on_help(update: Update, context: Context) -> None:
-    """/help: Rasa's help (in the conversation's language), then the bot's commands."""
+    """/help: Rasa's help (in the conversation's language), then the bot's commands and the
+    privacy notice."""
     chat = update.effective_chat
     if chat is None:
         return
     await ask_rasa(update, context, "/help")
     language = chat_language(update, context)
-    await send_text(context.bot, chat.id, say("commands", language), services(context).payloads)
+    days = context.bot_data["config"].retention_days
+    privacy = say("privacy", language).format(days=days)
+    text = f"{say('commands', language)}\n\n{privacy}"
+    await send_text(context.bot, chat.id, text, services(context).payloads)
 
 
 async def on_topics(update: Update, context: Context) -> None:

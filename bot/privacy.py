@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from bot.handlers import Context, chat_language, send_html, services
 from bot.rasa_client import sender_id
 from bot.render import Button, button_rows, escape, keyboard
-from samvad import Lang, QuestionLog, Settings, forget_citizen, record_erasure, say, text
+from samvad import QuestionLog, Settings, forget_citizen, record_erasure, say
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +37,6 @@ FORGET_WORDS = re.compile(
 )
 
 
-def privacy_notice(language: Lang | None, days: int) -> str:
-    """What is kept, for how long, and how to erase it (both languages when unknown)."""
-    if language is None:
-        return "\n\n".join(text("privacy", lang).format(days=days) for lang in ("mr", "en"))
-    return text("privacy", language).format(days=days)
-
-
 def _settings(context: Context) -> Settings:
     settings: Settings = context.bot_data["config"]
     return settings
@@ -55,7 +48,7 @@ async def on_privacy(update: Update, context: Context) -> None:
     if chat is None:
         return
     language = chat_language(update, context)
-    notice = privacy_notice(language, _settings(context).retention_days)
+    notice = say("privacy", language).format(days=_settings(context).retention_days)
     button = Button(say("button_forget", language, " / "), payload=FORGET_ASK)
     markup = keyboard(button_rows([button]), services(context).payloads)
     await send_html(context.bot, chat.id, escape(notice), markup)

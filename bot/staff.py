@@ -40,6 +40,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot.flood import FloodLimiter
 from bot.handlers import Context, send_text, services, typing
 from samvad import (
     ID_PATTERN,
@@ -51,6 +52,7 @@ from samvad import (
     Settings,
     Stats,
     article_files,
+    both,
     load_knowledge,
     parse_article,
 )
@@ -58,35 +60,12 @@ from samvad import (
 logger = logging.getLogger(__name__)
 
 MAX_ARTICLE_BYTES = 256 * 1024
+# Articles one staff member may add or replace per minute (a mistaken script cannot flood the
+# knowledge folder or keep the indexer busy).
+UPLOADS_PER_MINUTE = 6
 INDEX_TIMEOUT = 600.0
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 COMMAND_PREFIX = re.compile(r"^/[A-Za-z_]+(@\w+)?")
-
-TEXTS: dict[str, str] = {
-    "stats_header": "📊 प्रश्न / Questions",
-    "day": "गेले २४ तास / Last 24 hours",
-    "week": "गेले ७ दिवस / Last 7 days",
-    "no_unanswered": "गेल्या ७ दिवसांत सर्व प्रश्नांना उत्तर मिळाले. / "
-    "No unanswered questions in the last 7 days.",
-    "unanswered_header": "❓ उत्तर न मिळालेले प्रश्न (७ दिवस, सर्वाधिक विचारलेले आधी) / "
-    "Unanswered questions (7 days, most frequent first):",
-    "reloaded": "🔄 अनुक्रमणिका अद्ययावत केली / Index updated:",
-    "reload_failed": "⚠️ अनुक्रमणिका अद्ययावत झाली नाही / Re-indexing failed:",
-    "check_ok": "✅ सर्व लेख बरोबर आहेत / All articles are fine",
-    "check_problems": "⚠️ काही फायलींमध्ये चुका आहेत / Some files have problems",
-    "saved": "✅ लेख जतन केला / Article saved",
-    "replaced": "✅ लेख बदलला / Article replaced",
-    "unchanged": "📄 हा लेख आधीच असाच आहे; काहीही बदलले नाही. / "
-    "This article is already exactly so; nothing changed.",
-    "rejected": "❌ लेख नाकारला, काहीही जतन केले नाही / Article rejected, nothing saved:",
-    "exists": "⛔ या id आणि भाषेचा लेख आधीच आहे; बदलण्यासाठी /replace वापरा. / "
-    "An article with this id and language already exists; use /replace to overwrite it.",
-    "add_usage": "/add नंतर पुढच्या ओळीपासून लेख (--- ने सुरू होणारा) पाठवा, किंवा .md फाइल "
-    "पाठवा. / Send /add followed by the article (starting with ---) on the next lines, or "
-    "send a .md file.",
-    "invalid_file": "⚠️ ज्ञान फाइल तपासणीत चूक; आधीची चांगली आवृत्ती (असल्यास) चालू राहील. / "
-    "A knowledge file failed validation; its last good version (if any) stays in service:",
-}
 
 
 # --- saving an article ------------------------------------------------------------------------
@@ -171,11 +150,11 @@ def save_article(knowledge_dir: Path, data: bytes, name: str, replace: bool) -> 
     if exists and target.read_bytes() == data:
         return SavedArticle(article, relative, replaced=False, unchanged=True)
     if exists and not replace:
-        raise ArticleRejected([TEXTS["exists"]], exists=relative.as_posix())
+        raise ArticleRejected([both("staff_exists", " / ")], exists=relative.as_posix())
     try:
         _write_atomically(target, data, overwrite=exists)
     except FileExistsError:
-        raise ArticleRejected([TEXTS["exists"]], exists=relative.as_posix()) from None
+        raise ArticleRejected([both("staff_exists", " / ")], exists=relative.as_posix()) from None
     return SavedArticle(article, relative, replaced=exists)
 
 
@@ -228,14 +207,23 @@ async def _reply(update: Update, context: Context, text: str) -> None:
         await send_text(context.bot, chat.id, text, services(context).payloads)
 
 
+async def _upload_allowed(update: Update, context: Context) -> bool:
+    """Whether this staff member may add another article this minute (else say so)."""
+    limiter: FloodLimiter = context.bot_data["staff_uploads"]
+    if limiter.allow(_staff_id(update)):
+        return True
+    await _reply(update, context, both("staff_uploads_too_fast", " / "))
+    return False
+
+
 def _staff_id(update: Update) -> int:
     return update.effective_user.id if update.effective_user is not None else 0
 
 
 def format_stats(day: Stats, week: Stats) -> str:
     """The /stats reply."""
-    lines = [TEXTS["stats_header"]]
-    for label, stats in ((TEXTS["day"], day), (TEXTS["week"], week)):
+    lines = [both("staff_stats_header", " / ")]
+    for label, stats in ((both("staff_day", " / "), day), (both("staff_week", " / "), week)):
         lines.append(f"\n{label}: {stats.questions}")
         for row in stats.by_language:
             lines.append(
@@ -260,9 +248,9 @@ async def on_unanswered(update: Update, context: Context) -> None:
     log = QuestionLog(_config(context).data_dir)
     week = await asyncio.to_thread(log.stats, 7, 20)
     if not week.frequent_unanswered:
-        await _reply(update, context, TEXTS["no_unanswered"])
+        await _reply(update, context, both("staff_no_unanswered", " / "))
         return
-    lines = [TEXTS["unanswered_header"]]
+    lines = [both("staff_unanswered_header", " / ")]
     lines += [f"{count}x  {question}" for question, count in week.frequent_unanswered]
     await _reply(update, context, "\n".join(lines))
 
@@ -270,7 +258,7 @@ async def on_unanswered(update: Update, context: Context) -> None:
 async def on_check(update: Update, context: Context) -> None:
     """/check (staff only): the validation report."""
     articles, errors = await asyncio.to_thread(load_knowledge, _config(context).knowledge_dir)
-    header = TEXTS["check_problems"] if errors else TEXTS["check_ok"]
+    header = both("staff_check_problems", " / ") if errors else both("staff_check_ok", " / ")
     lines = [f"{header}: {len(articles)} ✅, {len(errors)} ⚠️"]
     lines += [str(error) for error in errors]
     await _reply(update, context, "\n".join(lines))
@@ -296,7 +284,11 @@ async def on_reload(update: Update, context: Context) -> None:
     outcome = "ok" if ok else "failed"
     first = report.splitlines()[0] if report else ""
     await asyncio.to_thread(_audit(context).record, _staff_id(update), "reload", "", outcome, first)
-    await _reply(update, context, f"{TEXTS['reloaded' if ok else 'reload_failed']}\n{report}")
+    await _reply(
+        update,
+        context,
+        f"{both('staff_reloaded' if ok else 'staff_reload_failed', ' / ')}\n{report}",
+    )
 
 
 async def _add(update: Update, context: Context, data: bytes, name: str, replace: bool) -> None:
@@ -313,20 +305,22 @@ async def _add(update: Update, context: Context, data: bytes, name: str, replace
                 audit.record, staff, action, exc.exists or "", outcome, "; ".join(exc.errors)
             )
             if exc.exists:
-                await _reply(update, context, f"{TEXTS['exists']}\n({exc.exists})")
+                await _reply(update, context, f"{both('staff_exists', ' / ')}\n({exc.exists})")
             else:
-                await _reply(update, context, "\n".join([TEXTS["rejected"], *exc.errors]))
+                await _reply(
+                    update, context, "\n".join([both("staff_rejected", " / "), *exc.errors])
+                )
             return
         article, path = saved.article, saved.path.as_posix()
         if saved.unchanged:
-            await _reply(update, context, f"{TEXTS['unchanged']}\n{path}")
+            await _reply(update, context, f"{both('staff_unchanged', ' / ')}\n{path}")
             return
         ok, report = await _reindex(update, context)
     done = "replace" if saved.replaced else "add"
     detail = f"{article.title} ({article.lang})"
     await asyncio.to_thread(audit.record, staff, done, path, "ok" if ok else "saved", detail)
-    header = TEXTS["replaced" if saved.replaced else "saved"]
-    index_line = report if ok else f"{TEXTS['reload_failed']}\n{report}"
+    header = both("staff_replaced" if saved.replaced else "staff_saved", " / ")
+    index_line = report if ok else f"{both('staff_reload_failed', ' / ')}\n{report}"
     text = (
         f"{header}: «{article.title}» — {article.lang} ({path})\nid: {article.id}\n\n{index_line}"
     )
@@ -345,7 +339,9 @@ async def on_add_text(update: Update, context: Context) -> None:
         return
     body = command_body(message.text)
     if not body:
-        await _reply(update, context, TEXTS["add_usage"])
+        await _reply(update, context, both("staff_add_usage", " / "))
+        return
+    if not await _upload_allowed(update, context):
         return
     replace = message.text.strip().lower().startswith("/replace")
     await _add(update, context, (body + "\n").encode("utf-8"), "message", replace)
@@ -358,12 +354,17 @@ async def on_document(update: Update, context: Context) -> None:
         return
     document = message.document
     name = display_name(document.file_name)
+    if not await _upload_allowed(update, context):
+        return
     if document.file_size is not None and document.file_size > MAX_ARTICLE_BYTES:
         await _reply(
             update,
             context,
             "\n".join(
-                [TEXTS["rejected"], f"{name}:1: the file is larger than {MAX_ARTICLE_BYTES} bytes"]
+                [
+                    both("staff_rejected", " / "),
+                    f"{name}:1: the file is larger than {MAX_ARTICLE_BYTES} bytes",
+                ]
             ),
         )
         return
@@ -413,7 +414,9 @@ async def watch_validation(application: AnyApplication, config: Settings) -> Non
                 if new:
                     logger.warning("knowledge file failed validation: %s", "; ".join(new))
                     await notify_staff(
-                        application, config.staff_ids, "\n".join([TEXTS["invalid_file"], *new])
+                        application,
+                        config.staff_ids,
+                        "\n".join([both("staff_invalid_file", " / "), *new]),
                     )
         except OSError as exc:
             logger.warning("could not check %s: %s", config.knowledge_dir, exc)
@@ -425,7 +428,9 @@ async def watch_validation(application: AnyApplication, config: Settings) -> Non
 
 def add_staff_handlers(application: AnyApplication, staff: frozenset[int]) -> None:
     """Register the staff handlers (before the citizens' catch-all handlers)."""
-    only_staff = filters.User(user_id=staff) & filters.UpdateType.MESSAGE
+    # New messages only: an edited or forwarded message never runs a staff command.
+    only_staff = filters.User(user_id=staff) & filters.UpdateType.MESSAGE & ~filters.FORWARDED
+    application.bot_data["staff_uploads"] = FloodLimiter(UPLOADS_PER_MINUTE, 60.0)
     for name, callback in (
         ("stats", on_stats),
         ("unanswered", on_unanswered),

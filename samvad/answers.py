@@ -13,7 +13,11 @@ by ``samvad index`` or the watcher serves the next question, without a restart.
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +34,8 @@ from samvad.question_log import QuestionLog
 from samvad.reply import Answer, Continuation, Signals
 from samvad.retriever import Hit, Retriever, SearchMode
 from samvad.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 # At most this many articles are offered when the engine is not sure.
 MAX_OFFERS = 3
@@ -77,6 +83,7 @@ class AnswerEngine:
         self.settings = settings
         self.embedder = embedder
         self.log = log
+        self._log_failing = False
         self.thresholds = thresholds or Thresholds.from_settings(settings)
         self.latent: LatentTermEncoder | None = latent_encoder_for(
             str(embedder.identity["model"]), embedder.dimension, embedder.precision
@@ -156,7 +163,8 @@ class AnswerEngine:
         else:
             answer = self._refusal(question, lang, retrieval.signals, retrieval.query)
         if self.log is not None:
-            self.log.record_question(
+            self._keep(
+                self.log.record_question,
                 question,
                 lang,
                 answer.signals.confidence,
@@ -165,6 +173,21 @@ class AnswerEngine:
                 answer.article_ids,
             )
         return answer, retrieval.hits[:top_k]
+
+    def _keep(self, record: Callable[..., None], *args: Any) -> None:
+        """Store something in the question log; when the log is unavailable (disk, locked or
+        removed database) the citizen is still answered and the failure is logged once, until
+        the log works again."""
+        try:
+            record(*args)
+        except (sqlite3.Error, OSError) as exc:
+            if not self._log_failing:
+                logger.error("the question log is unavailable, questions are not kept: %s", exc)
+            self._log_failing = True
+        else:
+            if self._log_failing:
+                logger.warning("the question log works again")
+            self._log_failing = False
 
     def _refusal(
         self, question: str, lang: Lang, signals: Signals, query: PreparedQuery | None
@@ -213,7 +236,7 @@ class AnswerEngine:
         """
         question = accept(" ".join(question.split())).text
         if question and self.log is not None:
-            self.log.record_pick(question, article_id, user_id)
+            self._keep(self.log.record_pick, question, article_id, user_id)
         query = prepare_query(question) if question else None
         lang = language or (query.detected.lang if query else "mr")
         if article_id is not None and question:
@@ -268,7 +291,7 @@ class AnswerEngine:
     ) -> None:
         """Keep a citizen's 👍/👎 next to the (masked) question and the articles cited."""
         if self.log is not None:
-            self.log.record_feedback(mask(question), article_ids, helpful, user_id)
+            self._keep(self.log.record_feedback, mask(question), article_ids, helpful, user_id)
 
 
 def _continuation(article: StoredArticle, chunk: StoredChunk) -> Continuation | None:

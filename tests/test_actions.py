@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -36,6 +38,7 @@ from actions.actions import (
     ActionSetLanguage,
 )
 from samvad import AnswerEngine, Lang, QuestionLog, Settings, build_index, from_json, plain_text
+from samvad.index_store import new_vector_index
 from samvad.messages import text as catalogue
 from samvad.model import Embedder
 from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
@@ -91,14 +94,27 @@ def engine(real_engine: AnswerEngine) -> Iterator[AnswerEngine]:
 
 
 @pytest.fixture
-def broken_engine(
+def logless_engine(
     real_engine: AnswerEngine, embedder: Embedder, tmp_path: Path
 ) -> Iterator[AnswerEngine]:
-    """A real engine whose question-log folder has vanished, so every question or feedback
-    raises a real ``sqlite3.OperationalError`` ("unable to open database file")."""
+    """A real engine whose question-log folder has vanished, so every write to the log raises
+    a real ``sqlite3.OperationalError`` ("unable to open database file")."""
     log_dir = tmp_path / "log"
     broken = AnswerEngine(real_engine.settings, embedder, QuestionLog(log_dir, salt="test"))
     shutil.rmtree(log_dir)
+    samvad_actions.reset_engine(broken)
+    yield broken
+    samvad_actions.reset_engine(None)
+
+
+@pytest.fixture
+def broken_engine(real_engine: AnswerEngine, embedder: Embedder) -> Iterator[AnswerEngine]:
+    """A real engine whose in-memory vector index is damaged (vectors of another dimension), so
+    every search raises inside FAISS — a fault injected into a real component."""
+    broken = AnswerEngine(real_engine.settings, embedder)
+    damaged = new_vector_index(8)
+    damaged.add_with_ids(np.ones((1, 8), dtype=np.float32), np.array([1], dtype=np.int64))
+    broken.index.current().snapshot.vectors = damaged
     samvad_actions.reset_engine(broken)
     yield broken
     samvad_actions.reset_engine(None)
@@ -297,13 +313,25 @@ def test_engine_error_is_a_polite_message_in_the_reply_language(
     broken_engine: AnswerEngine, lang: Lang, slot: str | None
 ) -> None:
     question, _ = WATER_QUESTIONS[lang]
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(AssertionError):
         broken_engine.answer(question)
     messages, slots = run(ActionAnswer(), make_tracker(question, slots={"language": slot}))
     assert [m["text"] for m in messages] == [catalogue("engine_error", lang)]
     assert "Traceback" not in messages[0]["text"]
-    assert "database" not in messages[0]["text"]
     assert slots == {}
+
+
+@slow
+def test_an_unavailable_question_log_still_answers_and_is_logged_once(
+    logless_engine: AnswerEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="samvad.answers"):
+        for lang in ("mr", "en"):
+            message, slots = ask(WATER_QUESTIONS[lang][0])
+            assert message["custom"]["samvad"]["outcome"] == "answered"
+            assert slots["last_article_ids"] == [WATER]
+    failures = [r for r in caplog.records if "question log is unavailable" in r.getMessage()]
+    assert len(failures) == 1
 
 
 @slow
@@ -430,10 +458,11 @@ def test_feedback_without_an_answer_records_nothing(engine: AnswerEngine, lang: 
 
 @slow
 @BOTH
-def test_feedback_thanks_even_if_recording_fails(broken_engine: AnswerEngine, lang: Lang) -> None:
+def test_feedback_thanks_even_if_recording_fails(logless_engine: AnswerEngine, lang: Lang) -> None:
     question, _ = WATER_QUESTIONS[lang]
+    assert logless_engine.log is not None
     with pytest.raises(sqlite3.OperationalError):
-        broken_engine.record_feedback(USER, question, [WATER], False)
+        logless_engine.log.record_feedback(question, [WATER], False, USER)
     answered = {"language": lang, "last_question": question, "last_article_ids": [WATER]}
     messages, _ = run(ActionFeedback(), make_tracker("👎", "feedback", answered))
     assert [m["text"] for m in messages] == [catalogue("feedback_thanks", lang)]
