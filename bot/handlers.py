@@ -164,8 +164,8 @@ async def ask_rasa(update: Update, context: Context, message: str) -> None:
                 return
         parts, reply_language = render_replies(replies)
         remember_language(context, reply_language)
-        if not parts:
-            parts = render_reply(Reply(say("not_understood", language)))
+        if not parts:  # Rasa answers every message; nothing means a part behind it failed
+            parts = render_reply(Reply(say("error", language)))
         await send_outgoing(context.bot, chat.id, parts, shared.payloads)
 
 
@@ -328,8 +328,8 @@ async def flood_guard(update: Update, context: Context) -> None:
     if user is None:
         return
     shared = services(context)
-    message = update.effective_message
-    cost = message_cost(message.text or message.caption or "") if message is not None else 1
+    typed = update.message  # a citizen's own message (a button press costs one unit)
+    cost = message_cost(typed.text or typed.caption or "") if typed is not None else 1
     if shared.flood.allow(user.id, cost):
         return
     logger.info("flood limit reached; an update was dropped")

@@ -211,6 +211,6 @@ def bot_process(
         SAMVAD_RASA_URL=rasa_url,
         SAMVAD_READY_FILE=str(ready),
         SAMVAD_DATA_DIR=str(workdir / "bot-data"),
-        **settings,
     )
+    env.update(settings)
     return Process("bot", [sys.executable, "-m", "bot"], env, ready.exists, workdir / "bot.log")

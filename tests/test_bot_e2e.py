@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.rasa_client import load_salt, sender_id
 from bot.supervisor import ROOT
-from samvad import LANGUAGES
+from samvad import COMMANDS, LANGUAGES, MAX_MESSAGE_CHARS, AuditLog, Lang, QuestionLog
 from samvad.messages import text as catalogue
 from tests.emulator import BotApiEmulator, SentMessage
 from tests.servers import Process, RasaStack, bot_process, build_index, free_port
@@ -94,6 +95,7 @@ def running(tmp_path_factory: pytest.TempPathFactory, index_dir: Path) -> Iterat
     emulator = BotApiEmulator(TOKEN).start()
     bot = bot_process(
         workdir, TOKEN, emulator.base_url, stack.url,
+        SAMVAD_DATA_DIR=str(stack.data_dir), SAMVAD_TRACKER_DB=str(workdir / "tracker.db"),
         SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_FLOOD_MESSAGES=str(FLOOD_LIMIT),
         SAMVAD_FLOOD_SECONDS="60", SAMVAD_RASA_TIMEOUT="60", SAMVAD_LOG_LEVEL="DEBUG",
     )  # fmt: skip
@@ -161,9 +163,7 @@ def citizen(running: Running) -> Citizen:
 
 def test_bot_connected_and_set_its_commands_in_both_languages(running: Running) -> None:
     assert running.emulator.calls["getMe"] >= 1
-    assert {c["command"] for c in running.emulator.commands[""]} == {
-        "start", "topics", "lang", "help",
-    }  # fmt: skip
+    assert {c["command"] for c in running.emulator.commands[""]} == set(COMMANDS)
     assert "mr" in running.emulator.commands
 
 
@@ -315,6 +315,96 @@ def test_token_never_reaches_the_log(running: Running) -> None:
     log = (running.workdir / "bot.log").read_text(encoding="utf-8")
     assert "getUpdates" in log or "connected to Telegram" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+def _citizen_rows(running: Running, user_hash: str) -> dict[str, int]:
+    with sqlite3.connect(running.stack.data_dir / "samvad.db") as db:
+        return {
+            table: db.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE user_hash = ?", (user_hash,)
+            ).fetchone()[0]
+            for table in ("questions", "picks", "feedback")
+        }
+
+
+def _conversation_events(running: Running, sender: str) -> int:
+    with sqlite3.connect(running.workdir / "tracker.db") as db:
+        count: int = db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)
+        ).fetchone()[0]
+    return count
+
+
+@pytest.mark.parametrize("language", ["mr", "en"])
+def test_start_and_help_carry_the_privacy_notice(citizen: Citizen, language: Lang) -> None:
+    welcome = citizen.command("/start")[0]
+    for lang in ("mr", "en"):
+        assert catalogue("privacy", lang).format(days=90) in welcome.text
+    citizen.presses(welcome, f'/choose_language{{"language":"{language}"}}')
+    replies = citizen.command("/help", replies=2)
+    assert catalogue("privacy", language).format(days=90) in replies[-1].text
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("mr", "ठाणे महापालिकेने जपानसोबत कोणता करार केला?"),
+        ("en", "What did Thane Municipal Corporation agree with Japan?"),
+    ],
+)
+def test_forget_erases_every_stored_trace_of_the_citizen(
+    running: Running, citizen: Citizen, language: Lang, question: str
+) -> None:
+    citizen.chooses(language)
+    answer = citizen.says(question)[0]
+    citizen.presses(answer, HELPFUL)
+    sender = sender_id(citizen.chat_id, load_salt(running.stack.data_dir, None))
+    user_hash = QuestionLog(running.stack.data_dir).user_hash(sender) or ""
+    assert _citizen_rows(running, user_hash)["questions"] >= 1
+    assert _conversation_events(running, sender) > 0
+    (confirm,) = citizen.command("/forget")
+    assert confirm.text == catalogue("forget_confirm", language)
+    (done,) = citizen.presses(confirm, "samvad:forget:yes")
+    assert done.text.startswith(catalogue("forget_done", language).split("{")[0])
+    assert _citizen_rows(running, user_hash) == {"questions": 0, "picks": 0, "feedback": 0}
+    assert _conversation_events(running, sender) == 0
+    (entry,) = [e for e in AuditLog(running.stack.data_dir).entries() if e.action == "forget"][:1]
+    assert (
+        entry.target == "citizen" and question not in entry.detail and user_hash not in entry.detail
+    )
+    assert JAPAN_TITLE[language] in citizen.says(question)[0].text  # and it still answers
+
+
+def test_forget_can_be_cancelled(running: Running, citizen: Citizen) -> None:
+    citizen.chooses("en")
+    citizen.says("What did Thane Municipal Corporation agree with Japan?")
+    sender = sender_id(citizen.chat_id, load_salt(running.stack.data_dir, None))
+    before = _conversation_events(running, sender)
+    (confirm,) = citizen.says("forget me")
+    (cancelled,) = citizen.presses(confirm, "samvad:forget:no")
+    assert cancelled.text == catalogue("forget_cancelled", "en")
+    assert _conversation_events(running, sender) == before
+
+
+def test_a_long_message_is_cut_and_the_citizen_told(citizen: Citizen) -> None:
+    citizen.chooses("en")
+    pasted = "What did Thane Municipal Corporation agree with Japan? " + "blah " * 900
+    notice, answer = citizen.says(pasted, replies=2)
+    assert notice.text == catalogue("message_cut", "en").format(limit=MAX_MESSAGE_CHARS)
+    assert answer.text
+
+
+def test_an_action_server_restart_gets_an_apology_then_answers(running: Running) -> None:
+    citizen = Citizen(running.emulator, next(_chat_ids))
+    citizen.chooses("en")
+    question = "What did Thane Municipal Corporation agree with Japan?"
+    running.stack.actions.stop()
+    try:
+        (apology,) = citizen.says(question)
+        assert apology.text == catalogue("error", "en")
+    finally:
+        running.stack.actions.start()
+    assert JAPAN_TITLE["en"] in citizen.says(question)[0].text
 
 
 @pytest.mark.parametrize(
