@@ -52,7 +52,9 @@ class LocalChat:
     def __init__(self, config: Settings, out: TextIO) -> None:
         self.config = config
         self.out = out
-        self.rasa = RasaClient(config.rasa_url, timeout=config.rasa_timeout)
+        self.rasa = RasaClient(
+            config.rasa_url, timeout=config.rasa_timeout, token=config.rasa_token
+        )
         self.topics = CatalogReader(config.index_dir)
         salt = load_salt(config.data_dir, config.sender_salt)
         self.sender = sender_id(getpass.getuser(), salt, channel="local")

@@ -53,10 +53,12 @@ class RasaClient:
         timeout: float = 30.0,
         max_connections: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
+        token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
             timeout=httpx.Timeout(timeout, connect=3.0),
             limits=httpx.Limits(max_connections=max_connections),
             transport=transport,

@@ -14,13 +14,16 @@ rather than through the ``samvad`` package.
 
 from __future__ import annotations
 
+import hmac
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from rasa.core.channels.rest import RestInput
+from sanic import response
 
 PRIVACY_FILE = Path(__file__).resolve().parents[1] / "samvad" / "privacy.py"
 
@@ -38,12 +41,40 @@ def _load_privacy() -> ModuleType:
 privacy = _load_privacy()
 
 
+TOKEN_VARIABLE = "SAMVAD_RASA_TOKEN"
+
+
+def _given_token(request: Any) -> str:
+    header = str(request.headers.get("authorization", ""))
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return str(request.args.get("token", ""))
+
+
 class MaskedRestInput(RestInput):  # type: ignore[misc]
-    """The REST channel (name ``rest``) whose messages are masked and capped."""
+    """The REST channel (name ``rest``) whose messages are masked and capped; with
+    ``SAMVAD_RASA_TOKEN`` set, a message without that token (``Authorization: Bearer …`` or
+    ``?token=…``) is refused with 401 and nothing is processed. The health check (``GET``
+    of the channel's root) stays open."""
 
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def blueprint(self, on_new_message: Any) -> Any:
+        webhook = super().blueprint(on_new_message)
+        token = os.environ.get(TOKEN_VARIABLE, "").strip()
+        if token:
+
+            async def require_token(request: Any) -> Any:
+                if request.method == "GET":
+                    return None
+                if hmac.compare_digest(_given_token(request).encode(), token.encode()):
+                    return None
+                return response.json({"error": "a valid token is needed"}, status=401)
+
+            webhook.middleware("request")(require_token)
+        return webhook
 
     def _extract_message(self, req: Any) -> str | None:
         message = super()._extract_message(req)

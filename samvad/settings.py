@@ -264,6 +264,13 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds the bot waits for Rasa before apologising",
         _positive,
     ),
+    Setting(
+        "SAMVAD_RASA_TOKEN",
+        "rasa_token",
+        "unset",
+        "with it, Rasa's REST channel refuses messages without this token (set it wherever "
+        "Rasa is reachable from outside this host; the bot sends it)",
+    ),
     Setting("SAMVAD_RASA_PORT", "rasa_port", "5005", "port `make run` starts Rasa on", _port),
     Setting(
         "SAMVAD_ACTIONS_PORT",
@@ -352,6 +359,7 @@ class Settings:
     webhook_port: int = 8443
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 30.0
+    rasa_token: str | None = None
     rasa_port: int = 5005
     actions_port: int = 5055
     flood_messages: int = 12
@@ -408,7 +416,7 @@ class Settings:
         return self.webhook_url is not None and self.webhook_secret is not None
 
     def __repr__(self) -> str:  # never show the token, secrets or salts
-        hidden = {"token", "webhook_secret", "sender_salt", "user_salt"}
+        hidden = {"token", "webhook_secret", "sender_salt", "user_salt", "rasa_token"}
         shown = ", ".join(
             f"{f.name}={'<set>' if getattr(self, f.name) else None}"
             if f.name in hidden

@@ -135,12 +135,18 @@ class Process:
         return code
 
 
-def say_to_rasa(rasa_url: str, sender: str, message: str, timeout: float) -> list[dict[str, Any]]:
-    """POST one message to Rasa's REST channel at ``rasa_url``; Rasa's replies."""
+def say_to_rasa(
+    rasa_url: str, sender: str, message: str, timeout: float, token: str | None = None
+) -> list[dict[str, Any]]:
+    """POST one message to Rasa's REST channel at ``rasa_url`` (with ``token`` when given);
+    Rasa's replies."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(
         f"{rasa_url}/webhooks/rest/webhook",
         data=json.dumps({"sender": sender, "message": message}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers=headers,
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         replies: list[dict[str, Any]] = json.loads(response.read())
@@ -163,12 +169,17 @@ class RasaStack:
     """The action server and the Rasa server on free loopback ports, state under ``workdir``;
     ``model`` defaults to :func:`trained_rasa_model`."""
 
-    def __init__(self, workdir: Path, index_dir: Path, model: Path | None = None) -> None:
+    def __init__(
+        self, workdir: Path, index_dir: Path, model: Path | None = None, token: str | None = None
+    ) -> None:
         self.workdir = workdir
         self.data_dir = workdir / "data"
+        self.token = token
         action_port, rasa_port = free_ports(2)
         endpoints = write_endpoints(workdir / "endpoints.yml", action_port, workdir / "tracker.db")
         env = service_env(SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_DATA_DIR=str(self.data_dir))
+        if token:
+            env["SAMVAD_RASA_TOKEN"] = token
         self.url = f"http://127.0.0.1:{rasa_port}"
         self.actions = Process(
             "actions",
@@ -195,8 +206,8 @@ class RasaStack:
         self.actions.stop()
 
     def say(self, sender: str, message: str, timeout: float = 120.0) -> list[dict[str, Any]]:
-        """POST to the REST channel; Rasa's replies."""
-        return say_to_rasa(self.url, sender, message, timeout)
+        """POST to the REST channel (with the stack's token, if any); Rasa's replies."""
+        return say_to_rasa(self.url, sender, message, timeout, self.token)
 
 
 def bot_process(

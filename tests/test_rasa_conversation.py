@@ -15,6 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,13 @@ from typing import Any
 import pytest
 
 from samvad import script_language
-from tests.servers import RasaStack, build_index
+from tests.servers import RasaStack, build_index, http_ok, say_to_rasa
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 JAPAN_ARTICLE = "tmc-japan-mlit-smart-city-agreement"
+# This module's Rasa runs with SAMVAD_RASA_TOKEN set, as a deployment that exposes Rasa would.
+TOKEN = "rasa-token-for-tests-7f3a"
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +100,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stack(
     tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, index_dir: Path
 ) -> Iterator[RasaStack]:
-    running = RasaStack(tmp_path_factory.mktemp("rasa"), index_dir, rasa_model)
+    running = RasaStack(tmp_path_factory.mktemp("rasa"), index_dir, rasa_model, token=TOKEN)
     try:
         running.start()
         yield running
@@ -248,3 +251,18 @@ def test_language_switches_with_the_message_until_the_citizen_chooses(stack: Ras
     assert (facts["outcome"], facts["language"]) == ("answered", "mr")
     assert facts["citation"]["language"] == "mr"
     assert reply_language(stack.say(sender, "What is the price of petrol in Delhi?")) == "mr"
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"], ids=["no-token", "wrong-token"])
+def test_with_a_token_set_rasa_refuses_messages_without_it(
+    stack: RasaStack, token: str | None
+) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        say_to_rasa(stack.url, "intruder", "What did Thane agree with Japan?", 30, token)
+    assert refused.value.code == 401
+    with sqlite3.connect(stack.workdir / "tracker.db") as db:
+        (events,) = db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = 'intruder'"
+        ).fetchone()
+    assert events == 0  # nothing was processed
+    assert http_ok(f"{stack.url}/webhooks/rest/")  # the health check stays open

@@ -72,6 +72,7 @@ GOOD: dict[str, tuple[str, Any]] = {
     "SAMVAD_HELPLINE_MR": ("हेल्पलाइन: १८००", "हेल्पलाइन: १८००"),
     "SAMVAD_HELPLINE_EN": ("Helpline: 1800", "Helpline: 1800"),
     "SAMVAD_RETENTION_DAYS": ("30", 30),
+    "SAMVAD_RASA_TOKEN": ("s3cret", "s3cret"),
     "SAMVAD_AUDIT_RETENTION_DAYS": ("730", 730),
     "SAMVAD_TRACKER_DB": ("/srv/rasa/tracker.db", Path("/srv/rasa/tracker.db")),
     "SAMVAD_USER_SALT": ("user-salt-value", "user-salt-value"),
@@ -94,7 +95,13 @@ GOOD: dict[str, tuple[str, Any]] = {
     "SAMVAD_LOG_LEVEL": ("debug", "DEBUG"),
     "SAMVAD_READY_FILE": ("/tmp/samvad.ready", Path("/tmp/samvad.ready")),
 }
-SECRETS = ("TELEGRAM_BOT_TOKEN", "SAMVAD_WEBHOOK_SECRET", "SAMVAD_USER_SALT", "SAMVAD_SENDER_SALT")
+SECRETS = (
+    "SAMVAD_RASA_TOKEN",
+    "TELEGRAM_BOT_TOKEN",
+    "SAMVAD_WEBHOOK_SECRET",
+    "SAMVAD_USER_SALT",
+    "SAMVAD_SENDER_SALT",
+)
 
 
 def test_every_validating_parser_has_bad_values_to_try() -> None:
