@@ -1,7 +1,7 @@
 """Turn Marathi and English text into search terms for the lexical (BM25) index.
 
-What it does, in order: Unicode NFC; lower case; Devanagari digits become ASCII (१० = 10);
-zero-width joiners go; punctuation (including ``।`` and ``॥``) separates words while vowel signs,
+What it does, in order: lower case; zero-width joiners go; Unicode NFC; Devanagari digits become
+ASCII (१० = 10); punctuation (including ``।`` and ``॥``) separates words while vowel signs,
 viramas, anusvara and nukta stay inside them (the classic bug is to treat them as punctuation);
 Marathi and English stop words are dropped; Marathi case endings are lightly stripped so
 "करारावर" and "करार" meet; English plurals lose their "s".
@@ -313,9 +313,13 @@ def _stem_english(word: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """NFC, lower case, ASCII digits, no zero-width joiners."""
-    text = unicodedata.normalize("NFC", text).lower().translate(_DEVANAGARI_DIGITS)
-    return text.replace("\u200c", "").replace("\u200d", "")
+    """Lower case, no zero-width joiners, NFC, ASCII digits.
+
+    NFC comes after the other steps so that it composes what they leave: र + ZWJ + ़ and र + ़
+    both become ऱ, and J + ˇ (no capital letter has it) becomes ǰ like j + ˇ does.
+    """
+    text = text.lower().replace("\u200c", "").replace("\u200d", "")
+    return unicodedata.normalize("NFC", text).translate(_DEVANAGARI_DIGITS)
 
 
 def analyze(text: str) -> list[str]:

@@ -37,6 +37,15 @@ OPTIONAL_FIELDS = ("source", "tags")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 FRONT_MATTER_FENCE = "---"
 NOT_ARTICLES = frozenset({"readme.md"})
+# The largest article file read (the same limit as an article sent to the bot by staff).
+MAX_ARTICLE_BYTES = 256 * 1024
+# Front matter is a flat map whose ``tags`` may be a list: anything deeper is a mistake (and
+# PyYAML's composer recurses per level). Aliases are refused: expanding one nested many times
+# (a "billion laughs") takes unbounded memory; explicit tags (``!!int``) can fail in PyYAML's
+# constructors with errors that are not YAML errors. Neither has a use in an article.
+MAX_FRONT_MATTER_DEPTH = 4
+# int() and str() refuse numbers over 4,300 digits; no id, tag or date is that long.
+MAX_NUMBER_CHARS = 100
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -47,6 +56,17 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    if len(str(node.value)) > MAX_NUMBER_CHARS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number longer than {MAX_NUMBER_CHARS} characters", node.start_mark
+        )
+    return loader.construct_yaml_int(node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 @dataclass(frozen=True)
@@ -109,6 +129,10 @@ def article_files(knowledge_dir: Path) -> list[Path]:
 
 def parse_article(data: bytes, path: str) -> Article:
     """Parse one article file's bytes; raise :class:`ArticleFormatError` if it breaks the format."""
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleFormatError(
+            1, f"the file is larger than {MAX_ARTICLE_BYTES} bytes; split it into shorter articles"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -150,6 +174,7 @@ def parse_article(data: bytes, path: str) -> Article:
 def _parse_front_matter(front: str) -> tuple[dict[str, Any], dict[str, int]]:
     """Return the front matter's fields and the file line of each key."""
     try:
+        _check_front_matter_events(front)
         node = yaml.compose(front, Loader=_FrontMatterLoader)
         fields = yaml.load(front, Loader=_FrontMatterLoader)
     except yaml.MarkedYAMLError as exc:
@@ -157,6 +182,11 @@ def _parse_front_matter(front: str) -> tuple[dict[str, Any], dict[str, int]]:
         line = mark.line + 2 if mark is not None else 1
         problem = exc.problem or "invalid YAML"
         raise ArticleFormatError(line, f"the front matter is not valid YAML ({problem})") from exc
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, a position
+        line = front[: exc.position].count("\n") + 2
+        raise ArticleFormatError(
+            line, f"the front matter contains a control character (U+{exc.character:04X})"
+        ) from exc
     if not isinstance(fields, dict) or not isinstance(node, yaml.MappingNode):
         raise ArticleFormatError(2, "the front matter must be 'field: value' lines")
     key_lines = {
@@ -165,6 +195,24 @@ def _parse_front_matter(front: str) -> tuple[dict[str, Any], dict[str, int]]:
         if isinstance(key, yaml.ScalarNode)
     }
     return {str(k): v for k, v in fields.items()}, key_lines
+
+
+def _check_front_matter_events(front: str) -> None:
+    """Refuse aliases, explicit tags and deep nesting before anything is built from them."""
+    depth = 0
+    for event in yaml.parse(front, Loader=_FrontMatterLoader):
+        line = event.start_mark.line + 2 if event.start_mark is not None else 2
+        if isinstance(event, yaml.AliasEvent):
+            raise ArticleFormatError(line, "the front matter must not use YAML aliases (*name)")
+        tag = getattr(event, "tag", None)  # scalars and collections; "!" only says "text"
+        if tag not in (None, "!"):
+            raise ArticleFormatError(line, f"the front matter must not use YAML tags ({tag})")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise ArticleFormatError(line, "the front matter is nested too deeply")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _validate_fields(fields: dict[str, Any], key_lines: dict[str, int]) -> dict[str, Any]:
@@ -231,7 +279,8 @@ def load_knowledge(knowledge_dir: Path) -> tuple[list[Article], list[ArticleErro
     for file in article_files(knowledge_dir):
         rel = file.relative_to(knowledge_dir).as_posix()
         try:
-            article = parse_article(file.read_bytes(), rel)
+            with file.open("rb") as handle:  # never more than one byte over the limit
+                article = parse_article(handle.read(MAX_ARTICLE_BYTES + 1), rel)
         except ArticleFormatError as exc:
             errors.append(ArticleError(rel, exc.line, exc.reason))
             continue

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from samvad.articles import Article
 
-# A sentence ends at । ॥ . ? ! (possibly followed by closing quotes/brackets) and then white space.
-# "10.5" and "www.example.org" do not split because no space follows the dot.
-_SENTENCE_END = re.compile("(?<=[।॥.?!])[\"'\u201d\u2019)\\]]*\\s+")
-_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
+# A sentence ends at । ॥ . ? ! (possibly followed by closing quotes/brackets, which stay with
+# it) and then white space. "10.5" and "www.example.org" do not split: no space follows the dot.
+_SENTENCE_END = re.compile("(?<=[।॥.?!])([\"'\u201d\u2019)\\]]*)\\s+")
+# A heading line; its closing hashes and spaces are taken off in code (:func:`_heading`): as
+# regex quantifiers (``\s*#*\s*$``) they backtrack in cubic time on a long run of spaces.
+_HEADING = re.compile(r"#{1,6}\s+(.*)")
 DEFAULT_MAX_CHARS = 600
 
 
@@ -43,7 +45,15 @@ class Chunk:
 def split_sentences(text: str) -> list[str]:
     """Split text at Marathi and English sentence ends; never returns empty strings."""
     flat = " ".join(text.split())
-    return [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()]
+    pieces = _SENTENCE_END.split(flat)  # sentence, its closing marks, sentence, …, sentence
+    sentences = [s + closing for s, closing in zip(pieces[::2], [*pieces[1::2], ""], strict=True)]
+    return [s.strip() for s in sentences if s.strip()]
+
+
+def _heading(line: str) -> str | None:
+    """The text of a Markdown heading line (``## Title ##`` → ``Title``), else ``None``."""
+    match = _HEADING.fullmatch(line)
+    return match.group(1).rstrip().rstrip("#").rstrip() if match else None
 
 
 def vector_id_for(chunk_id: str) -> int:
@@ -64,10 +74,10 @@ def _sections(body: str) -> list[tuple[str, list[str]]]:
 
     for line in body.split("\n"):
         stripped = line.strip()
-        heading = _HEADING.match(stripped)
-        if heading:
+        heading = _heading(stripped)
+        if heading is not None:
             close_paragraph()
-            sections.append((heading.group(1), []))
+            sections.append((heading, []))
         elif not stripped:
             close_paragraph()
         else:

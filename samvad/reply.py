@@ -180,9 +180,15 @@ def _str(data: Mapping[str, Any], key: str, where: str, optional: bool = False) 
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ReplyFormatError(f"{where} must be a number, not {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ReplyFormatError(f"{where} must be a finite number")
+    return number
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:

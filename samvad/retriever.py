@@ -14,6 +14,9 @@ Used by the engine (``samvad/answers.py``) like this::
 
 from __future__ import annotations
 
+import functools
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -21,11 +24,14 @@ from typing import Literal
 import bm25s
 import numpy as np
 
+from samvad.analyzer import SKELETON_MARK
 from samvad.index_store import IndexSnapshot, StoredArticle, StoredChunk
+from samvad.phonetic import Vocabulary
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid")
 RRF_K = 60
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 CANDIDATES = 30
 
 
@@ -77,6 +83,18 @@ class Retriever:
     def __init__(self, snapshot: IndexSnapshot) -> None:
         self.snapshot = snapshot
         self.lexical = LexicalIndex(list(snapshot.chunks.values()))
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The snapshot's Devanagari terms by how they sound (built on first use)."""
+        return Vocabulary(
+            Counter(
+                t
+                for c in self.snapshot.chunks.values()
+                for t in c.tokens
+                if not t.startswith(SKELETON_MARK) and _DEVANAGARI.match(t)
+            )
+        )
 
     def dense_scores(self, query_vectors: np.ndarray, k: int = CANDIDATES) -> dict[int, float]:
         """Best cosine per chunk over the query vectors (one row per phrasing of the question)."""

@@ -50,9 +50,13 @@ SERVER_MODULES = frozenset(
         "test_bot_e2e.py",
         "test_staff_e2e.py",
         "test_privacy_e2e.py",
+        "test_fuzz_bot.py",
+        "test_webhook_e2e.py",
     }
 )
-RASA_MODULES = frozenset({"test_rasa_conversation.py", "test_bot_e2e.py", "test_privacy_e2e.py"})
+RASA_MODULES = frozenset(
+    {"test_rasa_conversation.py", "test_bot_e2e.py", "test_privacy_e2e.py", "test_fuzz_bot.py"}
+)
 MODEL_DOCTESTS = frozenset({"model.py"})
 
 

@@ -20,8 +20,12 @@ with Telegram's checks that matter for it:
 
 The user side (what a citizen does) is called directly from the test: :meth:`send_text`,
 :meth:`send_command`, :meth:`send_sticker`, :meth:`send_document`, :meth:`press_button`, and
-the bot's messages are read with :meth:`wait_for_messages`. Requests are served by a thread
-pool (stdlib ``ThreadingHTTPServer``), so it can be driven from synchronous test code.
+the bot's messages are read with :meth:`wait_for_messages`. For fuzzing there are more kinds
+of update: :meth:`send_photo`, :meth:`send_message_with` (any fields), :meth:`send_edited_text`,
+:meth:`send_forwarded_text`, :meth:`send_forwarded_document`, :meth:`send_channel_post`,
+:meth:`send_callback_data` (forged button presses) and :meth:`send_update` (anything).
+Requests are served by a thread pool (stdlib ``ThreadingHTTPServer``), so it can be driven from
+synchronous test code.
 """
 
 from __future__ import annotations
@@ -323,6 +327,131 @@ class BotApiEmulator:
         }
         self._push("callback_query", query)
         return query_id
+
+    # --- more kinds of update (fuzzing: tests/test_fuzz_bot.py) --------------------------------
+
+    @staticmethod
+    def _command_entities(text: str, field: str = "entities") -> dict[str, Any]:
+        """The bot_command entity Telegram adds to a text that starts with ``/word``."""
+        if not text.startswith("/") or len(text) < 2 or text[1].isspace():
+            return {}
+        return {field: [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
+
+    def send_update(self, kind: str, payload: dict[str, Any]) -> int:
+        """Push any update as is (``kind``: ``message``, ``my_chat_member``, …); its update id."""
+        return self._push(kind, payload)
+
+    def send_message_with(self, chat_id: int, **fields: Any) -> int:
+        """The citizen sends a message with exactly these fields (``text=""``, ``location=…``,
+        ``dice=…``, nothing at all…); returns the message id."""
+        return self._user_message(chat_id, fields)
+
+    def send_photo(self, chat_id: int, caption: str | None = None) -> int:
+        """The citizen sends a photo, with a caption (a ``/command`` caption gets its entity)."""
+        photo = [{"file_id": f"AgACAgIphoto{size}", "file_unique_id": f"AQADphoto{size}",
+                  "width": size, "height": size, "file_size": size * 40}
+                 for size in (90, 320, 800)]  # fmt: skip
+        extra: dict[str, Any] = {"photo": photo}
+        if caption is not None:
+            extra["caption"] = caption
+            extra.update(self._command_entities(caption, "caption_entities"))
+        return self._user_message(chat_id, extra)
+
+    def send_edited_text(self, chat_id: int, message_id: int, text: str) -> int:
+        """The citizen edits their message ``message_id`` to ``text`` (an ``edited_message``
+        update; a ``/command`` gets its entity); returns the update id."""
+        message = {
+            "message_id": message_id,
+            "from": self.user(chat_id),
+            "chat": {"id": chat_id, "type": "private", "first_name": f"Citizen{chat_id}"},
+            "date": int(time.time()) - 60,
+            "edit_date": int(time.time()),
+            "text": text,
+            **self._command_entities(text),
+        }
+        return self._push("edited_message", message)
+
+    def send_forwarded_text(self, chat_id: int, text: str, from_user: int = 4242) -> int:
+        """The citizen forwards someone's message ``text`` (a ``forward_origin``; a ``/command``
+        keeps its entity, as Telegram's clients do); returns the message id."""
+        origin = {
+            "type": "user",
+            "date": int(time.time()) - 3600,
+            "sender_user": self.user(from_user),
+        }
+        extra = {"text": text, "forward_origin": origin, **self._command_entities(text)}
+        return self._user_message(chat_id, extra)
+
+    def send_forwarded_document(
+        self, chat_id: int, file_name: str, content: bytes, from_user: int = 4242
+    ) -> int:
+        """The user forwards a file someone else sent."""
+        with self._lock:
+            number = len(self.files) + 1
+        file_id = f"BQACAgIfwd{number}"
+        self.files[file_id] = (f"documents/file_{number}", content)
+        document = {"file_id": file_id, "file_unique_id": f"AgADfwd{number}",
+                    "file_name": file_name, "mime_type": "text/markdown",
+                    "file_size": len(content)}  # fmt: skip
+        origin = {
+            "type": "user",
+            "date": int(time.time()) - 3600,
+            "sender_user": self.user(from_user),
+        }
+        return self._user_message(chat_id, {"document": document, "forward_origin": origin})
+
+    def send_channel_post(self, channel_id: int, text: str, edited: bool = False) -> int:
+        """A post in a channel the bot is in (``channel_post``, or ``edited_channel_post``):
+        no ``from``, the channel as ``sender_chat``; returns the update id."""
+        channel = {"id": channel_id, "type": "channel", "title": f"Channel{channel_id}"}
+        with self._lock:
+            message_id = self._next_message
+            self._next_message += 1
+        post: dict[str, Any] = {
+            "message_id": message_id,
+            "sender_chat": channel,
+            "chat": channel,
+            "date": int(time.time()),
+            "text": text,
+            **self._command_entities(text),
+        }
+        if edited:
+            post["edit_date"] = int(time.time())
+        return self._push("edited_channel_post" if edited else "channel_post", post)
+
+    def send_callback_data(
+        self, chat_id: int, data: str | None, message: SentMessage | None = None
+    ) -> str:
+        """A button press with any ``data`` (``None``: none, as for a game), forged: no button
+        need carry it. On ``message``, else on a bot message that never existed (with one
+        button, so the bot tries to take it off); returns the query id."""
+        with self._lock:
+            query_id = str(self._next_callback)
+            self._next_callback += 1
+            fake_id = 10**9 + self._next_callback
+        if message is not None:
+            shown = message.as_api(self.bot_user)
+        else:
+            shown = SentMessage(
+                fake_id, chat_id, "…", "…", None,
+                {"inline_keyboard": [[{"text": "👍", "callback_data": "x"}]]},
+                sent_at=time.time(),
+            ).as_api(self.bot_user)  # fmt: skip
+        query: dict[str, Any] = {
+            "id": query_id,
+            "from": self.user(chat_id),
+            "message": shown,
+            "chat_instance": f"ci-{chat_id}",
+        }
+        if data is not None:
+            query["data"] = data
+        self._push("callback_query", query)
+        return query_id
+
+    def answered(self, query_id: str) -> bool:
+        """Whether the bot answered the callback query ``query_id`` (stopped its spinner)."""
+        with self._lock:
+            return query_id in self.answered_callbacks
 
     def messages(self, chat_id: int) -> list[SentMessage]:
         """Every message the bot sent to ``chat_id``, in order."""

@@ -1,0 +1,146 @@
+"""What citizens get, before and after a change, side by side in one run: the issue-12 table.
+
+For each question set and each kind of question it prints, for today's engine and for the
+engine with corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
+the index's own words): top article right, answered with the key fact, reached in one tap
+(answered with the fact, or the right article among the offers), answered from the wrong
+article, and for out-of-scope questions how many were answered directly; then the warm
+latency per question (p50 / p95). Both engines serve the same index and the same model; the
+questions alternate between them so machine noise hits both.
+
+Sets: ``dev`` and ``heldout`` (tests/fixtures), ``tuning`` and ``kept_aside``
+(tests/fixtures/questions_v2). Tune on ``dev`` and ``tuning`` only; ``heldout`` and
+``kept_aside`` are report-only.
+
+    .venv/bin/python -m bench.quality [--sets dev heldout tuning kept_aside]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.common import (
+    DEV_CORPUS,
+    HELDOUT_QUESTIONS,
+    ROOT,
+    EvalQuestion,
+    build_temp_index,
+    dev_questions,
+    load_embedder,
+    percentile,
+    temp_workdir,
+)
+from samvad import Answer, AnswerEngine
+from samvad.analyzer import normalize
+from samvad.precision import choose_precision
+
+SETS = {
+    "dev": ROOT / "tests" / "fixtures" / "dev_questions.jsonl",
+    "heldout": HELDOUT_QUESTIONS,
+    "tuning": ROOT / "tests" / "fixtures" / "questions_v2" / "tuning.jsonl",
+    "kept_aside": ROOT / "tests" / "fixtures" / "questions_v2" / "kept_aside.jsonl",
+}
+KINDS = {"cross": "cross_lingual"}  # the two sets name this kind differently
+
+
+@dataclass
+class Tally:
+    """Counts for one group of questions under one engine."""
+
+    n: int = 0
+    top_right: int = 0
+    fact: int = 0
+    with_fact: int = 0
+    one_tap: int = 0
+    wrong_article: int = 0
+    answered: int = 0
+    offered: int = 0
+    refused: int = 0
+    ms: list[float] = field(default_factory=list)
+
+    def add(self, item: EvalQuestion, answer: Answer, top: str | None, ms: float) -> None:
+        """Count one question's outcome."""
+        self.n += 1
+        self.ms.append(ms)
+        self.answered += answer.outcome == "answered"
+        self.offered += answer.outcome == "offered"
+        self.refused += answer.outcome == "refused"
+        if item.expected_article is None:
+            return
+        self.top_right += top == item.expected_article
+        cited = answer.citation.article_id if answer.citation else None
+        right = answer.answered and cited == item.expected_article
+        self.wrong_article += answer.answered and cited != item.expected_article
+        has_fact = right and (
+            item.expected_fact is None
+            or normalize(item.expected_fact) in normalize(" ".join(answer.sentences))
+        )
+        self.with_fact += has_fact
+        self.fact += has_fact
+        offered = [o.article_id for o in answer.offers]
+        self.one_tap += has_fact or item.expected_article in offered
+
+
+def _row(label: str, t: Tally, in_scope: bool) -> str:
+    if not t.n:
+        return f"  {label:28} —"
+    if in_scope:
+        return (
+            f"  {label:28} n={t.n:3}  top {t.top_right / t.n:.2f}  fact {t.fact / t.n:.2f}  "
+            f"1-tap {t.one_tap / t.n:.2f}  wrong {t.wrong_article:2}  "
+            f"a/o/r {t.answered}/{t.offered}/{t.refused}"
+        )
+    return (
+        f"  {label:28} n={t.n:3}  answered {t.answered}  offered {t.offered}  refused {t.refused}"
+    )
+
+
+def main() -> None:
+    """Print the side-by-side figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    args = parser.parse_args()
+    embedder = load_embedder(threads=1, precision=choose_precision("auto"))
+    settings, seconds = build_temp_index(
+        [DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("quality")
+    )
+    print(f"indexed in {seconds:.1f} s; precision {embedder.precision}")
+    engines = {
+        "today": AnswerEngine(settings, embedder, corpus_spelling=False),
+        "corpus spelling": AnswerEngine(settings, embedder, corpus_spelling=True),
+    }
+    for engine in engines.values():
+        engine.answer("warm up")
+    for name in args.sets:
+        questions = dev_questions(Path(SETS[name]))
+        tallies: dict[str, dict[str, Tally]] = {e: defaultdict(Tally) for e in engines}
+        for item in questions:
+            kind = KINDS.get(item.kind, item.kind)
+            for label, engine in engines.items():
+                started = time.perf_counter()
+                answer, hits = engine.answer_with_passages(item.question, top_k=1)
+                ms = (time.perf_counter() - started) * 1000
+                top = hits[0].article.id if hits else None
+                for group in (kind, "in scope" if item.expected_article else "out of scope"):
+                    tallies[label][group].add(item, answer, top, ms)
+        print(f"\n== {name} ({len(questions)} questions) ==")
+        for label in engines:
+            print(f"{label}:")
+            groups = tallies[label]
+            for group in sorted(g for g in groups if g not in ("in scope", "out of scope")):
+                print(_row(group, groups[group], group != "out_of_scope"))
+            print(_row("ALL in scope", groups["in scope"], True))
+            print(_row("ALL out of scope", groups["out of scope"], False))
+            every = groups["in scope"].ms + groups["out of scope"].ms
+            print(
+                f"  latency per question p50 {percentile(every, 50):.1f} ms, "
+                f"p95 {percentile(every, 95):.1f} ms"
+            )
+
+
+if __name__ == "__main__":
+    main()
