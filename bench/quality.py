@@ -1,6 +1,7 @@
 """What citizens get, before and after a change, side by side in one run: the issue-12 table.
 
-For each question set and each kind of question it prints, for today's engine and for the
+The scoring is :func:`samvad.evaluation.judge`, the one ``samvad eval`` uses for staff. For
+each question set and each kind of question it prints, for today's engine and for the
 engine with corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
 the index's own words): top article right, answered with the key fact, reached in one tap
 (answered with the fact, or the right article among the offers), answered from the wrong
@@ -35,7 +36,7 @@ from bench.common import (
     temp_workdir,
 )
 from samvad import Answer, AnswerEngine
-from samvad.analyzer import normalize
+from samvad.evaluation import Case, judge
 from samvad.precision import choose_precision
 
 SETS = {
@@ -54,7 +55,6 @@ class Tally:
     n: int = 0
     top_right: int = 0
     fact: int = 0
-    with_fact: int = 0
     one_tap: int = 0
     wrong_article: int = 0
     answered: int = 0
@@ -71,18 +71,11 @@ class Tally:
         self.refused += answer.outcome == "refused"
         if item.expected_article is None:
             return
+        verdict = judge(Case(item.question, item.expected_article, item.expected_fact), answer)
         self.top_right += top == item.expected_article
-        cited = answer.citation.article_id if answer.citation else None
-        right = answer.answered and cited == item.expected_article
-        self.wrong_article += answer.answered and cited != item.expected_article
-        has_fact = right and (
-            item.expected_fact is None
-            or normalize(item.expected_fact) in normalize(" ".join(answer.sentences))
-        )
-        self.with_fact += has_fact
-        self.fact += has_fact
-        offered = [o.article_id for o in answer.offers]
-        self.one_tap += has_fact or item.expected_article in offered
+        self.wrong_article += verdict.wrong_article
+        self.fact += verdict.with_fact
+        self.one_tap += verdict.reached
 
 
 def _row(label: str, t: Tally, in_scope: bool) -> str:

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from samvad.answers import AnswerEngine
 from samvad.articles import load_knowledge
+from samvad.evaluation import EvalFileError, judge, read_cases
 from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
 from samvad.model import Embedder, ModelUnavailableError, find_model, provision_model
@@ -169,6 +170,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     unanswered.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
     unanswered.add_argument("--limit", type=int, metavar="N", help="show only the newest N")
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="check that staff's test questions still reach the right article",
+        description="Answer every question of FILE with the live index, as a citizen would "
+        "get it, and list the misses: a question that does not reach its article in one tap "
+        "(answered from it, with the fact when one is given, or offered it), or one marked "
+        "'none' that is answered anyway. FILE is JSON Lines "
+        '({"question": "…", "article": "water-cut-ghodbunder", "fact": "12 March"}) or CSV '
+        "with the columns question,article[,fact]; write none as the article of a question no "
+        "article should answer. Exit code 1 when anything missed.",
+    )
+    evaluate.add_argument("file", type=Path, metavar="FILE", help="the questions to check")
+    folders(evaluate)
 
     commands.add_parser(
         "purge",
@@ -388,6 +403,32 @@ def _purge(settings: Settings) -> Erased:
     )
 
 
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    """Score a staff file of questions against the live index; list the misses."""
+    try:
+        cases = read_cases(args.file)
+    except EvalFileError as exc:
+        raise UsageError(str(exc)) from None
+    engine = _engine(_settings(args), log=False)
+    misses = 0
+    for case in cases:
+        answer = engine.answer(case.question)
+        verdict = judge(case, answer)
+        if verdict.reached:
+            continue
+        misses += 1
+        got = answer.citation.article_id if answer.citation else ", ".join(answer.article_ids)
+        expected = case.article or "none"
+        print(
+            f"MISS  {case.question}\n      expected {expected}; got {answer.outcome}"
+            + (f" ({got})" if got else ""),
+            file=out,
+        )
+    reached = len(cases) - misses
+    print(f"{reached} of {len(cases)} questions reach their article in one tap.", file=out)
+    return EXIT_PROBLEMS if misses else EXIT_OK
+
+
 def cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
     """Delete what is older than the retention periods; print the counts."""
     settings = _settings(args)
@@ -508,6 +549,7 @@ COMMANDS = {
     "watch": cmd_watch,
     "report": cmd_report,
     "purge": cmd_purge,
+    "eval": cmd_eval,
     "forget": cmd_forget,
 }
 

@@ -206,3 +206,28 @@ def test_report_for_staff(
         assert "language,mr,1,0,1" in output and "unanswered,बस पास कुठे?,1" in output
     else:
         assert "Last 7 days: 2 questions" in output and "बस पास कुठे?" in output
+
+
+@pytest.mark.slow
+def test_eval_lists_the_misses_and_counts_the_rest(indexed_folder: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "ours.csv"
+    questions.write_text(
+        "question,article\n"
+        "ठाणे महानगरपालिकेने जपानसोबत कोणता करार केला?,tmc-japan-mlit-smart-city-agreement\n"
+        "Which Japanese ministry signed an agreement with TMC?,"
+        "tmc-japan-mlit-smart-city-agreement\n"
+        "asdfgh qwerty,none\n"
+        "Which Japanese ministry signed an agreement with TMC?,water-cut-ghodbunder\n",
+        encoding="utf-8",
+    )
+    code, output = run("eval", str(questions), *folders(indexed_folder))
+    assert code == EXIT_PROBLEMS
+    assert output.count("MISS") == 1 and "expected water-cut-ghodbunder" in output
+    assert "3 of 4 questions reach their article in one tap." in output
+
+
+def test_eval_names_a_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = tmp_path / "ours.jsonl"
+    questions.write_text('{"question": "ok", "article": "a"}\n{broken\n', encoding="utf-8")
+    assert main(["eval", str(questions)]) == EXIT_USAGE
+    assert f"{questions}:2:" in capsys.readouterr().err
