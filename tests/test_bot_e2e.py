@@ -9,7 +9,6 @@ model (``scripts/rasa_train.py`` trains it if it is out of date) and the embeddi
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from bot.rasa_client import load_salt, sender_id
 from bot.supervisor import ROOT
 from samvad import COMMANDS, LANGUAGES, MAX_MESSAGE_CHARS, AuditLog, Lang, QuestionLog
 from samvad.messages import text as catalogue
+from tests.conftest import copy_articles
 from tests.emulator import BotApiEmulator, SentMessage
 from tests.servers import Process, RasaStack, bot_process, build_index, free_port
 
@@ -81,9 +81,7 @@ class Running:
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     knowledge = tmp_path_factory.mktemp("knowledge")
-    for article in (ROOT / "knowledge").glob("*.md"):
-        if article.name.lower() != "readme.md":
-            shutil.copy(article, knowledge / article.name)
+    copy_articles(ROOT / "knowledge", knowledge)
     (knowledge / f"{LONG_ARTICLE_ID}.en.md").write_text(long_article(), encoding="utf-8")
     return build_index(knowledge, tmp_path_factory.mktemp("index"))
 

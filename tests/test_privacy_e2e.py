@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import shutil
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import pytest
 from bot.supervisor import ROOT
 from samvad import LANGUAGES, mask, text
 from samvad.privacy import verhoeff_valid
+from tests.conftest import copy_articles
 from tests.emulator import BotApiEmulator
 from tests.servers import RasaStack, bot_process, build_index
 
@@ -177,9 +177,7 @@ def as_text(row: Iterable[Any]) -> str:
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     knowledge = tmp_path_factory.mktemp("knowledge")
-    for article in (ROOT / "knowledge").glob("*.md"):
-        if article.name.lower() != "readme.md":
-            shutil.copy(article, knowledge / article.name)
+    copy_articles(ROOT / "knowledge", knowledge)
     return build_index(knowledge, tmp_path_factory.mktemp("index"))
 
 
