@@ -21,7 +21,7 @@ import pytest
 
 from bot.rasa_client import load_salt, sender_id
 from bot.supervisor import ROOT
-from samvad import COMMANDS, LANGUAGES, MAX_MESSAGE_CHARS, AuditLog, Lang, QuestionLog
+from samvad import COMMANDS, LANGUAGES, MAX_MESSAGE_CHARS, AuditLog, Lang, QuestionLog, say
 from samvad.messages import text as catalogue
 from tests.conftest import copy_articles
 from tests.emulator import BotApiEmulator, SentMessage
@@ -390,6 +390,33 @@ def test_a_long_message_is_cut_and_the_citizen_told(citizen: Citizen) -> None:
     notice, answer = citizen.says(pasted, replies=2)
     assert notice.text == catalogue("message_cut", "en").format(limit=MAX_MESSAGE_CHARS)
     assert answer.text
+
+
+def test_long_messages_in_a_burst_cost_more_and_starve_no_one(running: Running) -> None:
+    """50 messages of Telegram's maximum length from 5 chats at once, while 10 other citizens
+    ask ordinary questions: every ordinary citizen gets their answer; a long message costs 3
+    of a chat's 8 flood units, so each pasting chat gets two cut-and-answered messages and one
+    flood notice, and nothing more (the rest is refused by the flood limit, as it says)."""
+    question = "What did Thane Municipal Corporation agree with Japan?"
+    long = (question + " " + "blah " * 900)[:4096]
+    pasting = [Citizen(running.emulator, next(_chat_ids)) for _ in range(5)]
+    asking = [Citizen(running.emulator, next(_chat_ids)) for _ in range(10)]
+    for n in range(10):
+        for chat in pasting:
+            running.emulator.send_text(chat.chat_id, long)
+        if n < len(asking):
+            running.emulator.send_text(asking[n].chat_id, question)
+    for chat in asking:
+        (answer,) = chat._wait(1, 120.0)
+        assert JAPAN_TITLE["en"] in answer.text
+    cut = catalogue("message_cut", "en").format(limit=MAX_MESSAGE_CHARS)
+    flood = say("flood", None)  # the pasting chats never chose a language: both
+    for chat in pasting:
+        got = [m.text for m in chat._wait(5, 120.0)]
+        assert got.count(cut) == 2 and got.count(flood) == 1
+        assert sum(JAPAN_TITLE["en"] in text for text in got) == 2
+        assert chat.no_more_messages()
+    assert running.bot.running
 
 
 def test_an_action_server_restart_gets_an_apology_then_answers(running: Running) -> None:
