@@ -1,0 +1,190 @@
+"""When to answer, measured on public data: answerable and unanswerable questions of one domain.
+
+Half of a public collection's documents (a seeded random half) is indexed; a question whose
+document is indexed is answerable, one whose document was left out is not — a question of the
+same domain, the hard "neighbouring topic" case. The questions are split (seeded, by hash)
+into a calibration half and a report half that nothing is fitted on.
+
+- Marathi: L3Cube MahaSQuAD (Marathi question → its context), CC BY-NC-SA, read in place.
+- English: Maharashtra legislature Q&A 2021 (question title → the minister's answer), MIT.
+
+For each signal the engine has — dense cosine (``confidence``), concept agreement, the best
+BM25 score, the dense margin to the next article — and for a logistic regression over all of
+them (fitted on the calibration half), it prints on the report half: AUROC (a right answer
+available vs not), and the answer rate (questions answered from the right document / those
+whose document is indexed) at the threshold that keeps wrongly answered (answered when the
+document is absent, or from another document) at most 2 % and 5 % of what is answered on the
+calibration half — and what that threshold gives on the report half. Today's decision (the
+engine's ``answer`` verdict) is printed beside them.
+
+    .venv/bin/python -m bench.abstention [--limit 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import SHARED_DATA, article_text, build_temp_index, load_embedder, temp_workdir
+from samvad import AnswerEngine
+from samvad.precision import choose_precision
+
+SEED = 20261201
+SIGNALS = ("confidence", "agreement", "bm25", "margin")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A question, its document and whether that document is in the index."""
+
+    question: str
+    document: str
+    indexed: bool
+
+
+def _calibration(question: str) -> bool:
+    return hashlib.sha256(f"{SEED}:{question}".encode()).digest()[0] % 2 == 0
+
+
+def mahasquad(work: Path, limit: int) -> list[Item]:
+    """MahaSQuAD contexts as articles (a seeded half of them) and its questions."""
+    rows = json.loads((SHARED_DATA / "l3cube" / "L3Cube-MahaSQuAD" / "test_gold.json").read_text())
+    contexts = sorted({r["context"] for r in rows})
+    indexed = set(random.Random(SEED).sample(contexts, len(contexts) // 2))
+    ids = {c: f"squad-{n}" for n, c in enumerate(contexts)}
+    for context in indexed:
+        (work / f"{ids[context]}.mr.md").write_text(
+            article_text(ids[context], "mr", ids[context], context), "utf-8"
+        )
+    return [Item(r["question"], ids[r["context"]], r["context"] in indexed) for r in rows[:limit]]
+
+
+def legislature(work: Path, limit: int) -> list[Item]:
+    """Legislature answers as English articles (a seeded half), question titles as questions."""
+    path = SHARED_DATA / "mahmls-questions" / "2021-question_answer_en.csv.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["title"].strip() and len(r["answer"]) > 80]
+    rows = random.Random(SEED).sample(rows, min(limit, len(rows)))
+    indexed = set(random.Random(SEED + 1).sample(range(len(rows)), len(rows) // 2))
+    items = []
+    for n, row in enumerate(rows):
+        doc = f"mls-{n}"
+        if n in indexed:
+            (work / f"{doc}.en.md").write_text(
+                article_text(doc, "en", f"Answer {n}", row["answer"][:3000]), "utf-8"
+            )
+        items.append(Item(row["title"].strip(), doc, n in indexed))
+    return items
+
+
+def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 3000) -> np.ndarray:
+    """Weights (with a bias last) of a logistic regression, by gradient descent (L2 0.01)."""
+    features = np.hstack([x, np.ones((len(x), 1))])
+    weights = np.zeros(features.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-features @ weights))
+        weights -= 0.5 * (features.T @ (p - y) / len(y) + 0.01 * weights)
+    return weights
+
+
+def _rates(score: np.ndarray, threshold: float, right: np.ndarray, indexed: np.ndarray) -> str:
+    answered = score >= threshold
+    wrong = answered & ~right
+    rate = (answered & right).sum() / max(indexed.sum(), 1)
+    wrong_share = wrong.sum() / max(answered.sum(), 1)
+    return f"answer rate {rate:.2f}, wrong {wrong_share * 100:4.1f} %"
+
+
+def _threshold(score: np.ndarray, right: np.ndarray, share: float) -> float:
+    """The lowest threshold at which at most ``share`` of what is answered is wrong."""
+    for threshold in np.sort(score):
+        answered = score >= threshold
+        if answered.sum() and (answered & ~right).sum() / answered.sum() <= share:
+            return float(threshold)
+    return float("inf")
+
+
+def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
+    """Score one collection and print its table."""
+    rows = []
+    for item in items:
+        retrieval = engine.search(item.question)
+        hits = retrieval.hits
+        top = hits[0].article.id if hits else None
+        other = next((h.dense_score for h in hits if h.article.id != top), 0.0)
+        signals = retrieval.signals
+        rows.append(
+            (
+                signals.confidence,
+                signals.agreement if signals.agreement is not None else 0.0,
+                max((h.lexical_score for h in hits), default=0.0),
+                (hits[0].dense_score - other) if hits else 0.0,
+                item.indexed and top == item.document,
+                item.indexed,
+                engine.verdict(retrieval) == "answer",
+                _calibration(item.question),
+            )
+        )
+    data = np.array(rows, dtype=float)
+    x, right, indexed = data[:, :4], data[:, 4] > 0, data[:, 5] > 0
+    today, calib = data[:, 6] > 0, data[:, 7] > 0
+    report = ~calib
+    mean, std = x[calib].mean(axis=0), x[calib].std(axis=0) + 1e-9
+    weights = fit_logistic((x[calib] - mean) / std, right[calib].astype(float))
+    combined = np.hstack([(x - mean) / std, np.ones((len(x), 1))]) @ weights
+    print(
+        f"\n== {name}: {len(items)} questions ({indexed.sum()} with their document indexed); "
+        f"calibration {calib.sum()}, report {report.sum()} =="
+    )
+    columns = {**{s: x[:, i] for i, s in enumerate(SIGNALS)}, "logistic (all four)": combined}
+    for label, score in columns.items():
+        line = f"  {label:20} AUROC {auroc(score[report], right[report]):.3f}"
+        for share in (0.02, 0.05):
+            threshold = _threshold(score[calib], right[calib], share)
+            rates = _rates(score[report], threshold, right[report], indexed[report])
+            line += f" | ≤{share * 100:.0f} %: {rates}"
+        print(line)
+    print(
+        "  today's decision     "
+        + _rates(today[report].astype(float), 0.5, right[report], indexed[report])
+    )
+    print(f"  top article right when indexed: {right[indexed].mean():.3f}")
+
+
+def main() -> None:
+    """Build both collections' indexes and print their tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=400, help="questions per collection (400)")
+    args = parser.parse_args()
+    embedder = load_embedder(threads=1, precision=choose_precision("auto"))
+    for name, make in (("MahaSQuAD (mr)", mahasquad), ("legislature (en)", legislature)):
+        work = temp_workdir("abstention")
+        source = work / "source"
+        source.mkdir()
+        items = make(source, args.limit)
+        settings, seconds = build_temp_index([source], embedder, work)
+        print(f"[{name}] indexed in {seconds:.1f} s")
+        run(name, items, AnswerEngine(settings, embedder))
+
+
+if __name__ == "__main__":
+    main()
