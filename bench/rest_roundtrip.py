@@ -53,7 +53,7 @@ def post(url: str, sender: str, message: str) -> tuple[float, list[dict[str, Any
 
 def answered(reply: list[dict[str, Any]]) -> bool:
     facts = [m["custom"]["samvad"] for m in reply if "samvad" in m.get("custom", {})]
-    return bool(facts) and not facts[0]["abstained"]
+    return bool(facts) and facts[0]["outcome"] == "answered"
 
 
 def percentile(values: list[float], q: float) -> float:
