@@ -30,7 +30,7 @@ NO_MODEL_ENV := HF_HUB_OFFLINE=1 SAMVAD_MODEL=test-fast-has-no-model \
                 SAMVAD_RASA_BIN=/nonexistent/test-fast-has-no-rasa
 
 .PHONY: run test test-fast setup app-env rasa-env model index rasa-model lint typecheck pytest \
-        actions-server rasa-server bench-load clean
+        chromium actions-server rasa-server bench-load clean
 
 run: setup index rasa-model
 	$(BIN)/python -m bot.supervisor
@@ -77,8 +77,19 @@ typecheck: app-env
 	$(BIN)/mypy
 
 # rasa-model first: the Rasa tests on both workers then find it trained.
-pytest: app-env rasa-env model rasa-model
+pytest: app-env rasa-env model rasa-model chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_PATHS)
+
+# Debian's Chromium, for the test that renders `samvad report --html` in a browser
+# (tests/test_report_browser.py). Installed only when missing, which needs root (as on CI);
+# `make run` does not need it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make test needs Debian's chromium: run 'apt-get install chromium' as root" >&2; \
+	    exit 1; \
+	  fi; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 actions-server: app-env index
 	SANIC_HOST=127.0.0.1 $(BIN)/python -m rasa_sdk --actions actions -p 5055

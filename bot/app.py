@@ -13,16 +13,17 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from bot import handlers, privacy, staff
+from bot import handlers, notices, privacy, staff
 from bot.flood import FloodLimiter
 from bot.rasa_client import RasaClient, load_salt
-from samvad import COMMANDS, CatalogReader, Settings
+from samvad import COMMANDS, CatalogReader, Outbox, Settings, Subscriptions, TopicsReader
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +56,37 @@ async def _post_init(application: SamvadApplication) -> None:
     rasa: RasaClient = application.bot_data["services"].rasa
     if not await rasa.healthy():
         logger.warning("Rasa at %s is not answering yet; replies will apologise", rasa.base_url)
+    async with notices.staff_lock(application.bot_data):
+        await asyncio.to_thread(notices.seed_known_articles, application.bot_data)
+    sender = notices.NoticeSender(application)
+    application.bot_data["notice_sender"] = sender
+    await sender.start()
     if config.staff_ids:
         logger.info("%d staff member(s) configured", len(config.staff_ids))
         application.bot_data["validation_task"] = asyncio.create_task(
             staff.watch_validation(application, config)
         )
+        application.bot_data["new_articles_task"] = asyncio.create_task(
+            notices.watch_new_articles(application, config)
+        )
     if config.ready_file is not None:
         config.ready_file.write_text("ready\n", encoding="utf-8")
 
 
+async def _post_stop(application: SamvadApplication) -> None:
+    """Before the bot's connection closes: deliveries in flight finish and are marked."""
+    sender = application.bot_data.get("notice_sender")
+    if isinstance(sender, notices.NoticeSender):
+        await sender.stop()
+
+
 async def _post_shutdown(application: SamvadApplication) -> None:
-    task = application.bot_data.get("validation_task")
-    if isinstance(task, asyncio.Task):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("validation_task", "new_articles_task"):
+        task = application.bot_data.get(name)
+        if isinstance(task, asyncio.Task):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     await application.bot_data["services"].rasa.aclose()
 
 
@@ -89,6 +106,7 @@ def build_application(config: Settings) -> SamvadApplication:
     application: SamvadApplication = (
         builder.concurrent_updates(config.concurrent_updates)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -98,6 +116,9 @@ def build_application(config: Settings) -> SamvadApplication:
         topics=CatalogReader(config.index_dir),
         flood=FloodLimiter(config.flood_messages, config.flood_seconds),
         salt=load_salt(config.data_dir, config.sender_salt),
+        subscriptions=Subscriptions(config.data_dir),
+        outbox=Outbox(config.data_dir),
+        topic_file=TopicsReader(config.knowledge_dir),
     )
     add_handlers(application)
     return application
@@ -112,8 +133,17 @@ def add_handlers(application: SamvadApplication) -> None:
     application.add_handler(CommandHandler("topics", handlers.on_topics))
     application.add_handler(CommandHandler("privacy", privacy.on_privacy))
     application.add_handler(CommandHandler("forget", privacy.on_forget))
+    application.add_handler(CommandHandler("subscribe", notices.on_subscribe))
+    application.add_handler(CommandHandler("unsubscribe", notices.on_unsubscribe))
+    application.add_handler(CommandHandler("mysubscriptions", notices.on_my_subscriptions))
     application.add_handler(
         CallbackQueryHandler(privacy.on_forget_button, pattern=privacy.FORGET_PATTERN)
+    )
+    application.add_handler(
+        CallbackQueryHandler(notices.on_button, pattern=handlers.NOTICE_PATTERN)
+    )
+    application.add_handler(
+        ChatMemberHandler(notices.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     config = application.bot_data.get("config")

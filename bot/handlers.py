@@ -3,7 +3,10 @@
 Each chat's updates are handled one at a time (a lock per chat) so replies keep their order,
 while different chats are handled concurrently. Everything a citizen types goes to Rasa's REST
 channel; the bot itself answers only ``/start``, ``/lang``, ``/topics``, the commands list,
-"text only, please", the flood notice and the apology when something fails.
+"text only, please", the flood notice and the apology when something fails — and the
+subscriptions and notices of :mod:`bot.notices` (whose buttons never go to Rasa). Below an
+answer from an article with a topic (``knowledge/topics.yml``) the chat has not subscribed
+to, the bot adds a button to subscribe (:func:`offer_subscription`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from bot.render import (
     button_rows,
     escape,
     keyboard,
-    render_replies,
+    read_replies,
     render_reply,
 )
 from samvad import (
@@ -42,10 +45,14 @@ from samvad import (
     MAX_MESSAGE_CHARS,
     CatalogReader,
     Lang,
+    Outbox,
+    Subscriptions,
+    TopicsReader,
     accept,
     as_language,
     say,
     script_language,
+    text,
 )
 
 logger = logging.getLogger(__name__)
@@ -57,6 +64,18 @@ ALLOWED_PAYLOAD = re.compile(
     r"^/(choose_language|choose_article|more|feedback|help)(\{[^{}]{0,200}\})?$"
 )
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Button data the bot handles itself (bot/notices.py), never sent to Rasa: subscribe to a topic
+# (+ its key), unsubscribe (+ key, or "*" for all), toggle in the /subscribe list, "read more"
+# of a notice (+ its number), and staff's send / don't send of a notice (+ its number).
+SUBSCRIBE_DATA = "samvad:sub:+:"
+UNSUBSCRIBE_DATA = "samvad:sub:-:"
+TOGGLE_DATA = "samvad:sub:t:"
+READ_NOTICE_DATA = "samvad:read:"
+SEND_NOTICE_DATA = "samvad:notice:send:"
+DROP_NOTICE_DATA = "samvad:notice:drop:"
+NOTICE_PATTERN = re.compile(
+    r"\Asamvad:(sub:[+t-]:[a-z0-9*][a-z0-9-]{0,31}|read:[0-9]{1,12}|notice:(send|drop):[0-9]{1,12})\Z"
+)
 
 
 @dataclass
@@ -64,9 +83,12 @@ class Services:
     """What the handlers share; kept in ``application.bot_data["services"]``."""
 
     rasa: RasaClient
-    topics: CatalogReader
+    topics: CatalogReader  # the index's catalogue (article titles and tags)
     flood: FloodLimiter
     salt: bytes
+    subscriptions: Subscriptions
+    outbox: Outbox
+    topic_file: TopicsReader  # knowledge/topics.yml: what citizens can subscribe to
     payloads: PayloadStore = field(default_factory=PayloadStore)
     _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
@@ -96,6 +118,16 @@ def remember_language(context: Context, language: Lang | None) -> None:
     """Remember the chat's language for the bot's own messages."""
     if language is not None and context.chat_data is not None:
         context.chat_data["lang"] = language
+
+
+async def keep_language(update: Update, context: Context, language: Lang | None) -> None:
+    """:func:`remember_language`, and when it changed, the language the chat's notices go in
+    (if it is subscribed)."""
+    chat = update.effective_chat
+    before = chat_language(update, context)
+    remember_language(context, language)
+    if chat is not None and language is not None and language != before:
+        await asyncio.to_thread(services(context).subscriptions.set_language, chat.id, language)
 
 
 async def send_html(
@@ -147,23 +179,72 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
             await task
 
 
-async def ask_rasa(update: Update, context: Context, message: str) -> None:
-    """Send ``message`` to Rasa for this chat and deliver the replies, in order."""
+def answered_from(replies: list[Reply], article_id: str) -> bool:
+    """Whether one of ``replies`` is an answer from the article ``article_id``."""
+    return any(
+        r.answer is not None
+        and r.answer.outcome == "answered"
+        and r.answer.citation is not None
+        and r.answer.citation.article_id == article_id
+        for r in replies
+    )
+
+
+async def offer_subscription(shared: Services, chat_id: int, replies: list[Reply]) -> None:
+    """Below the last answer, a button "tell me about new <topic> notices" for the first topic
+    of the cited article (its ``tags``, :mod:`samvad.topics`) the chat does not have yet."""
+    answer = next(
+        (r.answer for r in reversed(replies) if r.answer is not None and r.answer.citation),
+        None,
+    )
+    if answer is None or answer.citation is None or answer.outcome != "answered":
+        return
+    catalog = await asyncio.to_thread(shared.topics.current)
+    if catalog is None:
+        return
+    cited = answer.citation.article_id
+    tags = [tag for entry in catalog.entries if entry.id == cited for tag in entry.tags]
+    topics = (await asyncio.to_thread(shared.topic_file.current)).for_tags(tags)
+    if not topics:
+        return
+    have = set(await asyncio.to_thread(shared.subscriptions.topics_of, chat_id))
+    topic = next((t for t in topics if t.key not in have), None)
+    if topic is None:
+        return
+    reply = next(r for r in reversed(replies) if r.answer is answer)
+    title = f"{text('button_subscribe_offer', answer.language)} {topic.label(answer.language)}"
+    reply.footer.append(Button(title, payload=SUBSCRIBE_DATA + topic.key))
+
+
+async def ask_rasa(
+    update: Update, context: Context, message: str, article_id: str | None = None
+) -> None:
+    """Send ``message`` to Rasa for this chat and deliver the replies, in order.
+
+    With ``article_id`` (a notice's "read more": ``message`` is the article's title), a reply
+    that is not an answer from that article is not shown: the bot then picks the article for
+    that question (``/choose_article``), so the answer comes from it."""
     chat = update.effective_chat
     if chat is None:
         return
     shared = services(context)
     language = chat_language(update, context) or script_language(message)
+    sender = sender_id(chat.id, shared.salt)
     async with shared.lock_for(chat.id):
         async with typing(context.bot, chat.id):
             try:
-                replies = await shared.rasa.send(sender_id(chat.id, shared.salt), message)
+                replies = read_replies(await shared.rasa.send(sender, message))
+                if article_id is not None and not answered_from(replies, article_id):
+                    pick = f'/choose_article{{"article_id":{json.dumps(article_id)}}}'
+                    replies = read_replies(await shared.rasa.send(sender, pick))
             except RasaUnavailableError as exc:
                 logger.warning("Rasa unavailable: %s", exc)
                 await send_text(context.bot, chat.id, say("unavailable", language), shared.payloads)
                 return
-        parts, reply_language = render_replies(replies)
-        remember_language(context, reply_language)
+        await offer_subscription(shared, chat.id, replies)
+        parts = [part for reply in replies for part in render_reply(reply)]
+        languages = {reply.language for reply in replies} - {None}
+        await keep_language(update, context, languages.pop() if len(languages) == 1 else None)
         if not parts:  # Rasa answers every message; nothing means a part behind it failed
             parts = render_reply(Reply(say("error", language)))
         await send_outgoing(context.bot, chat.id, parts, shared.payloads)
@@ -181,11 +262,16 @@ async def on_start(update: Update, context: Context) -> None:
         return
     shared = services(context)
     days = context.bot_data["config"].retention_days
-    text = "\n\n".join(
-        [say("welcome", "mr"), say("welcome", "en"), say("privacy", None).format(days=days)]
+    welcome = "\n\n".join(
+        [
+            say("welcome", "mr"),
+            say("welcome", "en"),
+            say("privacy", None).format(days=days),
+            say("subscription_privacy", None),
+        ]
     )
     markup = keyboard(button_rows(language_buttons()), shared.payloads)
-    await send_html(context.bot, chat.id, escape(f"{text}\n\n{LANGUAGE_PROMPT}"), markup)
+    await send_html(context.bot, chat.id, escape(f"{welcome}\n\n{LANGUAGE_PROMPT}"), markup)
 
 
 async def on_lang(update: Update, context: Context) -> None:
@@ -195,7 +281,7 @@ async def on_lang(update: Update, context: Context) -> None:
         return
     chosen = as_language(" ".join(context.args or []))
     if chosen is not None:
-        remember_language(context, chosen)
+        await keep_language(update, context, chosen)
         await ask_rasa(update, context, f'/choose_language{{"language":"{chosen}"}}')
         return
     shared = services(context)
@@ -213,8 +299,9 @@ async def on_help(update: Update, context: Context) -> None:
     language = chat_language(update, context)
     days = context.bot_data["config"].retention_days
     privacy = say("privacy", language).format(days=days)
-    text = f"{say('commands', language)}\n\n{privacy}"
-    await send_text(context.bot, chat.id, text, services(context).payloads)
+    commands = f"{say('commands', language)}\n{say('commands_notices', language)}"
+    notice = f"{privacy}\n{say('subscription_privacy', language)}"
+    await send_text(context.bot, chat.id, f"{commands}\n\n{notice}", services(context).payloads)
 
 
 async def on_topics(update: Update, context: Context) -> None:
@@ -240,8 +327,8 @@ async def on_unknown_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     language = chat_language(update, context)
-    text = f"{say('unknown_command', language, ' ')}\n{say('commands', language)}"
-    await send_text(context.bot, chat.id, text, services(context).payloads)
+    reply = f"{say('unknown_command', language, ' ')}\n{say('commands', language)}"
+    await send_text(context.bot, chat.id, reply, services(context).payloads)
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -316,8 +403,10 @@ async def on_button(update: Update, context: Context) -> None:
         return
     await _remove_pressed(update, context, payload)
     if payload.startswith("/choose_language{"):
+        chosen: Lang | None = None
         with contextlib.suppress(ValueError, AttributeError):
-            remember_language(context, as_language(json.loads(payload[16:]).get("language")))
+            chosen = as_language(json.loads(payload[16:]).get("language"))
+        await keep_language(update, context, chosen)
     await ask_rasa(update, context, payload)
 
 

@@ -32,6 +32,7 @@ from samvad import (
     Answer,
     Lang,
     ReplyFormatError,
+    Summary,
     from_json,
     refusal_text,
     script_language,
@@ -235,6 +236,8 @@ class Reply:
     text: str
     buttons: list[Button] = field(default_factory=list)
     answer: Answer | None = None
+    # Buttons the bot adds itself (e.g. "tell me about new notices"), one row each, below.
+    footer: list[Button] = field(default_factory=list)
 
     @property
     def language(self) -> Lang | None:
@@ -352,7 +355,28 @@ def render_reply(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> list[Outgoin
     if not parts and reply.buttons:  # buttons need a message to go with
         parts = [escape(reply.text or text("empty", reply.language or "mr"))]
     rows = tuple(tuple(row) for row in button_rows(reply.buttons))
+    rows += tuple((button,) for button in reply.footer)
     return [Outgoing(part, rows if i == len(parts) - 1 else ()) for i, part in enumerate(parts)]
+
+
+def notice_html(summary: Summary, other_language: bool, topic: str, language: Lang) -> str:
+    """A notice to a subscriber: the header (with the topic), the article's first sentences,
+    the source line (title linked, date written out) and, when the article is not in the
+    subscriber's ``language``, the note saying so. Labels are in ``language``."""
+    title = escape(_title(summary.title))
+    if summary.source_url and summary.source_url.startswith(("https://", "http://")):
+        title = f'<a href="{html.escape(summary.source_url, quote=True)}">{title}</a>'
+    date = escape(written_date(summary.date, language))
+    lines = [
+        f"<b>{escape(text('notice_header', language))} · {escape(topic)}</b>",
+        "",
+        escape(" ".join(summary.sentences) or summary.title),
+        "",
+        f"📄 <b>{escape(text('source', language))}:</b> <i>{title}</i> · {date}",
+    ]
+    if other_language:
+        lines.append(escape(text("notice_other_language", language)))
+    return "\n".join(lines)
 
 
 def render_replies(

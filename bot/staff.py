@@ -5,8 +5,10 @@ with a user filter, so for anyone else ``/stats`` is an unknown command and a ``
 non-text message — exactly what a citizen sending the same gets, with no hint that staff
 commands exist.
 
-- ``/stats``: questions in the last 24 hours and 7 days, by language, answered vs "don't know",
-  👍/👎; ``/unanswered``: the last 7 days' unanswered questions, most frequent first;
+- ``/stats``: a chart (PNG) of questions per day over the last 7 days (``/stats 30``: 30), by
+  language, answered / offered / no article stacked, and 👍/👎; then the counts of the last 24
+  hours and 7 days and the unanswered questions asked most often, as text;
+  ``/unanswered``: the last 7 days' unanswered questions, most frequent first;
 - ``/reload``: re-index now (``samvad index`` in a child process, so the bot never loads the
   embedding model) and reply with the index report; ``/check``: the validation report;
 - a ``.md`` document (caption ``/replace`` to overwrite), or ``/add`` / ``/replace`` followed by
@@ -16,6 +18,9 @@ commands exist.
   ``file:line: reason`` and nothing saved.
 
 Every add, replace and reload is recorded in the ``audit`` table (:mod:`samvad.audit`).
+
+A new article with a subscribed topic gets the question "send a notice?" after the reply
+(:mod:`bot.notices`; ``/notify ARTICLE_ID`` asks it for an existing one).
 
 Validation problems: the bot polls ``knowledge/`` itself (:func:`watch_validation`, a cheap
 stat of the files every few seconds; on a change it runs the same validation the watcher and
@@ -40,11 +45,13 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot import notices
 from bot.flood import FloodLimiter
 from bot.handlers import Context, send_text, services, typing
 from samvad import (
     ID_PATTERN,
     LANGUAGES,
+    TOPICS_FILE,
     Article,
     ArticleFormatError,
     AuditLog,
@@ -53,7 +60,10 @@ from samvad import (
     Stats,
     article_files,
     both,
+    chart_png,
+    daily_stats,
     load_knowledge,
+    load_topics,
     parse_article,
 )
 
@@ -194,11 +204,7 @@ def _config(context: Context) -> Settings:
 
 
 def _staff_lock(context: Context) -> asyncio.Lock:
-    lock = context.bot_data.get("staff_lock")
-    if not isinstance(lock, asyncio.Lock):
-        lock = asyncio.Lock()
-        context.bot_data["staff_lock"] = lock
-    return lock
+    return notices.staff_lock(context.bot_data)
 
 
 async def _reply(update: Update, context: Context, text: str) -> None:
@@ -234,13 +240,42 @@ def format_stats(day: Stats, week: Stats) -> str:
     return "\n".join(lines)
 
 
+CHART_DAYS = 7
+MAX_CHART_DAYS = 90
+
+
+def chart_days(args: list[str] | None) -> int:
+    """The period of ``/stats N``: 7 days unless a number from 1 to 90 is given (e.g. 30)."""
+    wanted = (args or [""])[0]
+    if wanted.isascii() and wanted.isdigit() and 1 <= int(wanted) <= MAX_CHART_DAYS:
+        return int(wanted)
+    return CHART_DAYS
+
+
 async def on_stats(update: Update, context: Context) -> None:
-    """/stats (staff only)."""
-    log = QuestionLog(_config(context).data_dir)
-    day, week = await asyncio.gather(
-        asyncio.to_thread(log.stats, 1), asyncio.to_thread(log.stats, 7)
+    """/stats [DAYS] (staff only): the chart, then the counts and the top unanswered."""
+    config = _config(context)
+    chat = update.effective_chat
+    days = chart_days(context.args)
+    log = QuestionLog(config.data_dir)
+    day, week, daily = await asyncio.gather(
+        asyncio.to_thread(log.stats, 1),
+        asyncio.to_thread(log.stats, 7),
+        asyncio.to_thread(daily_stats, config.data_dir, days),
     )
-    await _reply(update, context, format_stats(day, week))
+    if chat is not None:
+        caption = f"{both('staff_chart_caption', ' / ')} · {days} {both('chart_days', ' / ')}"
+        try:
+            png = await asyncio.to_thread(chart_png, daily)
+            await context.bot.send_photo(chat.id, png, caption=caption)
+        except (TelegramError, OSError, ValueError) as exc:  # the numbers still go out
+            logger.warning("could not send the /stats chart: %s", exc)
+    lines = [format_stats(day, week)]
+    if daily.top_unanswered:
+        lines.append(f"\n❓ {both('report_top_unanswered', ' / ')} ({days} "
+                     f"{both('chart_days', ' / ')}):")  # fmt: skip
+        lines += [f"{count}x  {question}" for question, count in daily.top_unanswered]
+    await _reply(update, context, "\n".join(lines))
 
 
 async def on_unanswered(update: Update, context: Context) -> None:
@@ -257,10 +292,15 @@ async def on_unanswered(update: Update, context: Context) -> None:
 
 async def on_check(update: Update, context: Context) -> None:
     """/check (staff only): the validation report."""
-    articles, errors = await asyncio.to_thread(load_knowledge, _config(context).knowledge_dir)
+    knowledge = _config(context).knowledge_dir
+    articles, errors = await asyncio.to_thread(load_knowledge, knowledge)
+    topics, topic_errors = await asyncio.to_thread(load_topics, knowledge)
+    errors = [*errors, *topic_errors]
     header = both("staff_check_problems", " / ") if errors else both("staff_check_ok", " / ")
     lines = [f"{header}: {len(articles)} ✅, {len(errors)} ⚠️"]
     lines += [str(error) for error in errors]
+    if len(topics):
+        lines.append(f"{TOPICS_FILE}: {len(topics)} {both('staff_notice_topics', ' / ')}")
     await _reply(update, context, "\n".join(lines))
 
 
@@ -277,10 +317,22 @@ def _audit(context: Context) -> AuditLog:
     return AuditLog(_config(context).data_dir)
 
 
+async def _claim_new(context: Context) -> list[str]:
+    """The articles that are new in the index just built (call under the staff lock)."""
+    return await asyncio.to_thread(notices.claim_new_articles, context.bot_data)
+
+
+async def _propose_new(update: Update, context: Context, new: list[str]) -> None:
+    chat = update.effective_chat
+    if new and chat is not None:
+        await notices.propose_new(context.application, new, [chat.id], _staff_id(update))
+
+
 async def on_reload(update: Update, context: Context) -> None:
     """/reload (staff only): re-index now and say what changed."""
     async with _staff_lock(context):
         ok, report = await _reindex(update, context)
+        new = await _claim_new(context) if ok else []
     outcome = "ok" if ok else "failed"
     first = report.splitlines()[0] if report else ""
     await asyncio.to_thread(_audit(context).record, _staff_id(update), "reload", "", outcome, first)
@@ -289,6 +341,7 @@ async def on_reload(update: Update, context: Context) -> None:
         context,
         f"{both('staff_reloaded' if ok else 'staff_reload_failed', ' / ')}\n{report}",
     )
+    await _propose_new(update, context, new)
 
 
 async def _add(update: Update, context: Context, data: bytes, name: str, replace: bool) -> None:
@@ -316,6 +369,7 @@ async def _add(update: Update, context: Context, data: bytes, name: str, replace
             await _reply(update, context, f"{both('staff_unchanged', ' / ')}\n{path}")
             return
         ok, report = await _reindex(update, context)
+        new = await _claim_new(context) if ok else []
     done = "replace" if saved.replaced else "add"
     detail = f"{article.title} ({article.lang})"
     await asyncio.to_thread(audit.record, staff, done, path, "ok" if ok else "saved", detail)
@@ -324,7 +378,12 @@ async def _add(update: Update, context: Context, data: bytes, name: str, replace
     text = (
         f"{header}: «{article.title}» — {article.lang} ({path})\nid: {article.id}\n\n{index_line}"
     )
+    if saved.replaced and article.id not in new:
+        sent = await asyncio.to_thread(services(context).outbox.last_sent, article.id)
+        if sent is not None:
+            text += f"\n\n{both('staff_edit_not_resent', ' / ')} /notify {article.id}"
     await _reply(update, context, text)
+    await _propose_new(update, context, new)
 
 
 def command_body(text: str) -> str:
@@ -378,9 +437,10 @@ async def on_document(update: Update, context: Context) -> None:
 
 
 def knowledge_fingerprint(knowledge_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    """Name, size and modification time of every article file (cheap: no reading)."""
+    """Name, size and modification time of every article file and of ``topics.yml`` (cheap:
+    no reading)."""
     entries = []
-    for file in article_files(knowledge_dir):
+    for file in [*article_files(knowledge_dir), knowledge_dir / TOPICS_FILE]:
         with contextlib.suppress(OSError):
             stat = file.stat()
             entries.append((file.as_posix(), stat.st_size, stat.st_mtime_ns))
@@ -406,7 +466,8 @@ async def watch_validation(application: AnyApplication, config: Settings) -> Non
             if fingerprint != last:
                 last = fingerprint
                 _, errors = await asyncio.to_thread(load_knowledge, config.knowledge_dir)
-                current = {str(error) for error in errors}
+                _, topic_errors = await asyncio.to_thread(load_topics, config.knowledge_dir)
+                current = {str(error) for error in [*errors, *topic_errors]}
                 new = sorted(current - known) if known is not None else []
                 if known is None and current:
                     logger.warning("knowledge files with problems: %s", "; ".join(sorted(current)))
@@ -438,6 +499,7 @@ def add_staff_handlers(application: AnyApplication, staff: frozenset[int]) -> No
         ("check", on_check),
         ("add", on_add_text),
         ("replace", on_add_text),
+        ("notify", notices.on_notify),
     ):
         application.add_handler(CommandHandler(name, callback, filters=only_staff))
     application.add_handler(

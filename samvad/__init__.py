@@ -18,6 +18,7 @@ from samvad.articles import (
 )
 from samvad.audit import AuditLog
 from samvad.catalog import Catalog, CatalogEntry, CatalogReader, article_version, read_catalog
+from samvad.charts import DailyStats, Outcomes, chart_png, chart_svg, daily_stats, html_report
 from samvad.decide import Thresholds, Verdict, decide
 from samvad.index_store import IndexDamagedError, IndexUnavailableError, current_generation
 from samvad.indexer import IndexReport, build_index
@@ -42,6 +43,7 @@ from samvad.messages import (
     written_date,
 )
 from samvad.model import ModelUnavailableError
+from samvad.outbox import Delivery, Notice, Outbox, Progress
 from samvad.privacy import (
     MAX_MESSAGE_CHARS,
     Accepted,
@@ -67,6 +69,9 @@ from samvad.reply import (
 )
 from samvad.retention import Erased, forget_citizen, purge_expired, record_erasure
 from samvad.settings import SETTINGS, Settings, SettingsError
+from samvad.subscriptions import Subscriptions
+from samvad.summary import Summary, article_summaries, summary_for
+from samvad.topics import TOPICS_FILE, Topic, Topics, TopicsReader, load_topics, parse_topics
 
 __all__ = [
     "COMMANDS",
@@ -78,6 +83,7 @@ __all__ = [
     "MAX_MESSAGE_CHARS",
     "SCHEMA_VERSION",
     "SETTINGS",
+    "TOPICS_FILE",
     "Accepted",
     "Answer",
     "AnswerEngine",
@@ -90,15 +96,21 @@ __all__ = [
     "CatalogReader",
     "Citation",
     "Continuation",
+    "DailyStats",
+    "Delivery",
     "Erased",
     "IndexDamagedError",
     "IndexReport",
     "IndexUnavailableError",
     "Lang",
     "ModelUnavailableError",
+    "Notice",
     "Offer",
+    "Outbox",
     "Outcome",
+    "Outcomes",
     "PersonalDataFilter",
+    "Progress",
     "QuestionLog",
     "ReplyFormatError",
     "Retrieval",
@@ -106,25 +118,37 @@ __all__ = [
     "SettingsError",
     "Signals",
     "Stats",
+    "Subscriptions",
+    "Summary",
     "Thresholds",
+    "Topic",
+    "Topics",
+    "TopicsReader",
     "Verdict",
     "accept",
     "article_files",
+    "article_summaries",
     "article_version",
     "as_language",
     "both",
     "build_index",
+    "chart_png",
+    "chart_svg",
     "clear_language",
     "current_generation",
+    "daily_stats",
     "decide",
     "detect_language",
     "find_personal_data",
     "forget_citizen",
     "from_json",
+    "html_report",
     "load_knowledge",
+    "load_topics",
     "mask",
     "named_language",
     "parse_article",
+    "parse_topics",
     "plain_text",
     "purge_expired",
     "read_catalog",
@@ -134,6 +158,7 @@ __all__ = [
     "say",
     "script_language",
     "stored_secret",
+    "summary_for",
     "text",
     "to_json",
     "written_date",

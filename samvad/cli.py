@@ -159,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--days", type=int, default=7, metavar="N", help="period in days (7)")
     report.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
+    report.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write a self-contained web page with the chart of questions per day "
+        "(answered / offered / no article, by language), 👍/👎 and the tables",
+    )
 
     unanswered = commands.add_parser(
         "unanswered",
@@ -460,7 +467,10 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     """Print the staff statistics for the last ``--days`` days."""
     if args.days < 1:
         raise UsageError("--days must be at least 1")
-    stats = QuestionLog(_settings(args).data_dir).stats(args.days)
+    settings = _settings(args)
+    stats = QuestionLog(settings.data_dir).stats(args.days)
+    if args.html is not None:
+        _write_html_report(settings, args.days, args.html, sys.stderr if args.csv else out)
     if args.csv:
         writer = csv.writer(out)
         writer.writerow(["section", "key", "questions", "answered", "unanswered"])
@@ -484,6 +494,19 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         for question, count in stats.frequent_unanswered:
             print(f"  {count:4}  {question}", file=out)
     return EXIT_OK
+
+
+def _write_html_report(settings: Settings, days: int, target: Path, out: TextIO) -> None:
+    """``samvad report --html FILE``: the page, written whole or not at all (the note saying
+    so goes to ``out``: standard error when the statistics go out as CSV)."""
+    from samvad.charts import daily_stats, html_report
+
+    page = html_report(daily_stats(settings.data_dir, days))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(target)
+    print(f"Report written to {target}", file=out)
 
 
 def cmd_unanswered(args: argparse.Namespace, out: TextIO) -> int:

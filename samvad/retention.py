@@ -10,7 +10,8 @@ the bot's salted chat hash. Two operations act on all of it:
   ``SAMVAD_AUDIT_RETENTION_DAYS``). The knowledge watcher runs it every hour; ``samvad purge``
   runs it by hand.
 - :func:`forget_citizen`: delete everything of one citizen, at their ``/forget`` or by staff
-  with ``samvad forget USER_HASH``. The erasure is recorded in the audit with counts only.
+  with ``samvad forget USER_HASH`` — their topic subscriptions (which keep the chat id while
+  they last) too. The erasure is recorded in the audit with counts only.
 
 Deleted rows are overwritten (SQLite ``secure_delete``) and the write-ahead log is truncated,
 so no copy of the text stays in the database files. Rasa's tracker store is SQLite here
@@ -56,17 +57,26 @@ class Erased:
     feedback: int = 0
     conversation_events: int = 0
     audit: int = 0
+    subscriptions: int = 0
 
     @property
     def total(self) -> int:
         """All records removed."""
-        return self.questions + self.picks + self.feedback + self.conversation_events + self.audit
+        return (
+            self.questions
+            + self.picks
+            + self.feedback
+            + self.conversation_events
+            + self.audit
+            + self.subscriptions
+        )
 
     def summary(self) -> str:
         """One line for staff and the audit (counts only, never content)."""
         return (
             f"{self.questions} questions, {self.picks} picks, {self.feedback} feedback, "
-            f"{self.conversation_events} conversation events, {self.audit} audit entries"
+            f"{self.conversation_events} conversation events, {self.audit} audit entries, "
+            f"{self.subscriptions} subscriptions"
         )
 
 
@@ -94,6 +104,30 @@ def _user_hash(salt: str, sender_id: str) -> str:
     return hashlib.sha256(f"{salt}:{sender_id}".encode()).hexdigest()[:16]
 
 
+def _forget_subscriptions(
+    db: sqlite3.Connection, user_hash: str, sender_id: str | None, salt: str | None
+) -> int:
+    """Delete the chats (subscriber rows, their subscriptions and every notice row owed to
+    them) whose salted hash is ``sender_id``, or hashes to ``user_hash`` with ``salt``; how
+    many subscriptions they had."""
+    if not _has_table(db, "subscribers"):
+        return 0
+    rows = db.execute("SELECT chat_id, sender FROM subscribers").fetchall()
+    if sender_id is not None:
+        chats = [chat for chat, sender in rows if sender == sender_id]
+    elif salt is not None:
+        chats = [chat for chat, sender in rows if _user_hash(salt, sender) == user_hash]
+    else:
+        chats = []
+    removed = 0
+    for chat in chats:
+        removed += db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat,)).rowcount
+        db.execute("DELETE FROM subscribers WHERE chat_id = ?", (chat,))
+        if _has_table(db, "outbox"):
+            db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat,))
+    return removed
+
+
 def forget_citizen(
     data_dir: Path,
     tracker_db: Path,
@@ -102,8 +136,9 @@ def forget_citizen(
     salt: str | None = None,
 ) -> Erased:
     """Delete every record of one citizen: their questions, picks and feedback (by
-    ``user_hash``) and their Rasa conversation (by ``sender_id``, or — for staff, who know only
-    the hash — every conversation whose sender hashes to ``user_hash`` with ``salt``)."""
+    ``user_hash``), their Rasa conversation and their topic subscriptions with the notices
+    still owed to them (by ``sender_id``, or — for staff, who know only the hash — every
+    conversation and subscribed chat whose sender hashes to ``user_hash`` with ``salt``)."""
     counts: dict[str, int] = {}
     database = data_dir / DB_NAME
     if database.is_file():
@@ -112,6 +147,7 @@ def forget_citizen(
                 if _has_table(db, table):
                     cursor = db.execute(f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,))
                     counts[table] = cursor.rowcount
+            counts["subscriptions"] = _forget_subscriptions(db, user_hash, sender_id, salt)
     events = 0
     if tracker_db.is_file():
         with _erasing(tracker_db) as db:
@@ -124,7 +160,11 @@ def forget_citizen(
                     cursor = db.execute("DELETE FROM events WHERE sender_id = ?", (sender,))
                     events += cursor.rowcount
     return Erased(
-        counts.get("questions", 0), counts.get("picks", 0), counts.get("feedback", 0), events
+        counts.get("questions", 0),
+        counts.get("picks", 0),
+        counts.get("feedback", 0),
+        events,
+        subscriptions=counts.get("subscriptions", 0),
     )
 
 
