@@ -52,10 +52,18 @@ SERVER_MODULES = frozenset(
         "test_privacy_e2e.py",
         "test_fuzz_bot.py",
         "test_webhook_e2e.py",
+        "test_notices_e2e.py",
+        "test_report_browser.py",
     }
 )
 RASA_MODULES = frozenset(
-    {"test_rasa_conversation.py", "test_bot_e2e.py", "test_privacy_e2e.py", "test_fuzz_bot.py"}
+    {
+        "test_rasa_conversation.py",
+        "test_bot_e2e.py",
+        "test_privacy_e2e.py",
+        "test_fuzz_bot.py",
+        "test_notices_e2e.py",
+    }
 )
 MODEL_DOCTESTS = frozenset({"model.py"})
 
