@@ -124,18 +124,26 @@ def build_application(config: Settings) -> SamvadApplication:
     return application
 
 
+# Commands run from new messages only: an edited "/forget" or "/start" is not sent again.
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+
+
 def add_handlers(application: SamvadApplication) -> None:
     """Register Samvad's handlers (the flood guard first, in its own group)."""
     application.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
-    application.add_handler(CommandHandler("start", handlers.on_start))
-    application.add_handler(CommandHandler("help", handlers.on_help))
-    application.add_handler(CommandHandler("lang", handlers.on_lang))
-    application.add_handler(CommandHandler("topics", handlers.on_topics))
-    application.add_handler(CommandHandler("privacy", privacy.on_privacy))
-    application.add_handler(CommandHandler("forget", privacy.on_forget))
-    application.add_handler(CommandHandler("subscribe", notices.on_subscribe))
-    application.add_handler(CommandHandler("unsubscribe", notices.on_unsubscribe))
-    application.add_handler(CommandHandler("mysubscriptions", notices.on_my_subscriptions))
+    citizen_commands = {
+        "start": handlers.on_start,
+        "help": handlers.on_help,
+        "lang": handlers.on_lang,
+        "topics": handlers.on_topics,
+        "privacy": privacy.on_privacy,
+        "forget": privacy.on_forget,
+        "subscribe": notices.on_subscribe,
+        "unsubscribe": notices.on_unsubscribe,
+        "mysubscriptions": notices.on_my_subscriptions,
+    }
+    for name, callback in citizen_commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
     application.add_handler(
         CallbackQueryHandler(privacy.on_forget_button, pattern=privacy.FORGET_PATTERN)
     )

@@ -60,8 +60,10 @@ logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 TYPING_REFRESH = 4.5  # Telegram shows "typing…" for 5 s
 # The only payloads a button press may send to Rasa (the buttons Samvad itself sends).
+# Exactly the payloads Samvad's own buttons carry (actions/actions.py, domain.yml), whole.
 ALLOWED_PAYLOAD = re.compile(
-    r"^/(choose_language|choose_article|more|feedback|help)(\{[^{}]{0,200}\})?$"
+    r'/(?:more|help|choose_article|choose_article\{"article_id": "[a-z0-9][a-z0-9-]{0,79}"\}'
+    r'|choose_language\{"language":"(?:mr|en)"\}|feedback\{"helpful":(?:true|false)\})'
 )
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Button data the bot handles itself (bot/notices.py), never sent to Rasa: subscribe to a topic
@@ -346,6 +348,14 @@ async def on_text(update: Update, context: Context) -> None:
         await send_text(context.bot, update.effective_chat.id, notice, services(context).payloads)
     if accepted.text:
         await ask_rasa(update, context, accepted.text)
+    elif update.effective_chat is not None:  # only slashes or spaces: still a reply
+        language = chat_language(update, context)
+        await send_text(
+            context.bot,
+            update.effective_chat.id,
+            say("not_understood", language),
+            services(context).payloads,
+        )
 
 
 async def on_non_text(update: Update, context: Context) -> None:
@@ -397,7 +407,7 @@ async def on_button(update: Update, context: Context) -> None:
     shared = services(context)
     payload = shared.payloads.payload(query.data or "")
     await query.answer()
-    if payload is None or not ALLOWED_PAYLOAD.match(payload):
+    if payload is None or not ALLOWED_PAYLOAD.fullmatch(payload):
         language = chat_language(update, context)
         await send_text(context.bot, chat.id, say("button_expired", language), shared.payloads)
         return

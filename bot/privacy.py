@@ -49,6 +49,7 @@ async def on_privacy(update: Update, context: Context) -> None:
         return
     language = chat_language(update, context)
     notice = say("privacy", language).format(days=_settings(context).retention_days)
+    notice += "\n\n" + say("subscription_privacy", language)
     button = Button(say("button_forget", language, " / "), payload=FORGET_ASK)
     markup = keyboard(button_rows([button]), services(context).payloads)
     await send_html(context.bot, chat.id, escape(notice), markup)

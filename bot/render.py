@@ -330,11 +330,18 @@ class Outgoing:
     rows: tuple[tuple[Button, ...], ...] = ()
 
 
+def parse_visible(markup: str) -> str:
+    """The text a citizen sees of an HTML line Samvad made (its tags off, entities undone)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
 def _parts(body: str, tail: list[str], limit: int) -> list[str]:
     """HTML parts: ``body`` (plain text) split and escaped, then the ``tail`` lines (HTML)
     added to the last part while it fits, else in parts of their own."""
     parts = [escape(p) for p in split_text(body, limit - RENDER_MARGIN)]
     for line in tail:
+        if utf16_len(line) > limit:  # an unusual date or title: shown cut, never over the limit
+            line = escape(split_text(parse_visible(line), limit - RENDER_MARGIN)[0])
         joiner = "\n\n" if parts and line.startswith("📄") else "\n"
         if parts and utf16_len(parts[-1] + joiner + line) <= limit:
             parts[-1] += joiner + line
@@ -353,7 +360,8 @@ def render_reply(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> list[Outgoin
         citation = _citation_html(answer) if answer.outcome == "answered" else ""
         parts = _parts(answer_body(answer), [*tail, citation] if citation else tail, limit)
     if not parts and reply.buttons:  # buttons need a message to go with
-        parts = [escape(reply.text or text("empty", reply.language or "mr"))]
+        fallback = reply.text or text("empty", reply.language or "mr")
+        parts = [escape(p) for p in split_text(fallback, limit - RENDER_MARGIN)]
     rows = tuple(tuple(row) for row in button_rows(reply.buttons))
     rows += tuple((button,) for button in reply.footer)
     return [Outgoing(part, rows if i == len(parts) - 1 else ()) for i, part in enumerate(parts)]

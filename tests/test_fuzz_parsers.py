@@ -805,12 +805,6 @@ def test_keyboards_fit_telegram_and_every_key_resolves(buttons: list[Button]) ->
 # Known bugs in bot/render.py, pinned (see the module docstring).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in bot/render.py _parts: a tail line (the source or an offer line) that does not "
-    "fit is appended as a part of its own without a length check; the date is shown as given "
-    "when it is not YYYY-MM-DD (written_date), so a long one makes a part over 4,096",
-)
 @pytest.mark.parametrize("outcome", ["answered", "offered"])
 def test_a_long_citation_date_still_fits_telegram(outcome: str) -> None:
     date = "soon " * 1000
@@ -824,11 +818,6 @@ def test_a_long_citation_date_still_fits_telegram(outcome: str) -> None:
     check_parts(render_reply(Reply("", [], answer)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in bot/render.py render_reply: when an answer renders to nothing but there are "
-    "buttons, reply.text is escaped whole as one part, without split_text",
-)
 def test_a_long_text_beside_an_empty_answer_still_fits_telegram() -> None:
     reply = Reply("word " * 1000, [Button("👍", "/more")], Answer("answered", "en"))
     check_parts(render_reply(reply))
@@ -899,14 +888,14 @@ def test_every_payload_samvad_sends_is_allowed_back(answer: Answer) -> None:
     payloads = [b["payload"] for b in answer_buttons(answer)]
     payloads += [payload for _, payload in LANGUAGE_BUTTONS]
     for payload in payloads:
-        assert ALLOWED_PAYLOAD.match(payload), payload
+        assert ALLOWED_PAYLOAD.fullmatch(payload), payload
         assert store.payload(store.callback_data(payload)) == payload
 
 
 def test_domain_button_payloads_are_allowed_back() -> None:
     payloads = domain_payloads()
     assert payloads
-    assert all(ALLOWED_PAYLOAD.match(payload) for payload in payloads)
+    assert all(ALLOWED_PAYLOAD.fullmatch(payload) for payload in payloads)
 
 
 NO_BRACES = st.text(st.characters(exclude_characters="{}", exclude_categories=["Cs"]))
@@ -947,15 +936,9 @@ def forged_payloads(draw: st.DrawFn) -> str:
 @example("/MORE")
 @example(" /more")
 def test_forged_payloads_are_refused(payload: str) -> None:
-    assert ALLOWED_PAYLOAD.match(payload) is None
+    assert ALLOWED_PAYLOAD.fullmatch(payload) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/handlers.py ALLOWED_PAYLOAD ends in '$', which also matches before a final "
-    "newline; and its '{…}' takes any 200 characters, not only what the actions send "
-    "(fullmatch and the actual payload shapes would close both)",
-)
 @pytest.mark.parametrize(
     "payload",
     [
@@ -968,4 +951,4 @@ def test_forged_payloads_are_refused(payload: str) -> None:
     ],
 )
 def test_only_payloads_samvad_sends_are_allowed(payload: str) -> None:
-    assert ALLOWED_PAYLOAD.match(payload) is None
+    assert ALLOWED_PAYLOAD.fullmatch(payload) is None
