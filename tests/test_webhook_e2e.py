@@ -8,6 +8,7 @@ apology through the Bot API emulator, which is how the test sees that it was pro
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +53,16 @@ def post_update(port: int, chat_id: int, secret: str | None) -> int:
         return int(error.code)
 
 
+def _wait_until_listening(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
 @pytest.fixture(scope="module")
 def webhook_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BotApiEmulator, int]]:
     workdir = tmp_path_factory.mktemp("webhook")
@@ -65,6 +76,7 @@ def webhook_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BotA
     )  # fmt: skip
     try:
         bot.start(timeout=60)
+        _wait_until_listening(hook_port)  # the ready file comes before the webhook server
         yield emulator, hook_port
     finally:
         bot.stop()
