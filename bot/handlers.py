@@ -257,20 +257,23 @@ def language_buttons() -> list[Button]:
     return [Button(title, payload=payload) for title, payload in LANGUAGE_BUTTONS]
 
 
+def privacy_notice(context: Context, language: Lang | None) -> str:
+    """What is kept, for how long, how to erase it, and what a subscription keeps (both
+    languages when ``language`` is unknown): the one notice /start, /help and /privacy show."""
+    days = context.bot_data["config"].retention_days
+    return (
+        f"{say('privacy', language).format(days=days)}\n\n{say('subscription_privacy', language)}"
+    )
+
+
 async def on_start(update: Update, context: Context) -> None:
     """/start: welcome and the privacy notice in both languages, and the language buttons."""
     chat = update.effective_chat
     if chat is None:
         return
     shared = services(context)
-    days = context.bot_data["config"].retention_days
     welcome = "\n\n".join(
-        [
-            say("welcome", "mr"),
-            say("welcome", "en"),
-            say("privacy", None).format(days=days),
-            say("subscription_privacy", None),
-        ]
+        [say("welcome", "mr"), say("welcome", "en"), privacy_notice(context, None)]
     )
     markup = keyboard(button_rows(language_buttons()), shared.payloads)
     await send_html(context.bot, chat.id, escape(f"{welcome}\n\n{LANGUAGE_PROMPT}"), markup)
@@ -299,10 +302,8 @@ async def on_help(update: Update, context: Context) -> None:
         return
     await ask_rasa(update, context, "/help")
     language = chat_language(update, context)
-    days = context.bot_data["config"].retention_days
-    privacy = say("privacy", language).format(days=days)
     commands = f"{say('commands', language)}\n{say('commands_notices', language)}"
-    notice = f"{privacy}\n{say('subscription_privacy', language)}"
+    notice = privacy_notice(context, language)
     await send_text(context.bot, chat.id, f"{commands}\n\n{notice}", services(context).payloads)
 
 

@@ -18,7 +18,7 @@ import re
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.handlers import Context, chat_language, send_html, services
+from bot.handlers import Context, chat_language, privacy_notice, send_html, services
 from bot.rasa_client import sender_id
 from bot.render import Button, button_rows, escape, keyboard
 from samvad import QuestionLog, Settings, forget_citizen, record_erasure, say
@@ -48,8 +48,7 @@ async def on_privacy(update: Update, context: Context) -> None:
     if chat is None:
         return
     language = chat_language(update, context)
-    notice = say("privacy", language).format(days=_settings(context).retention_days)
-    notice += "\n\n" + say("subscription_privacy", language)
+    notice = privacy_notice(context, language)
     button = Button(say("button_forget", language, " / "), payload=FORGET_ASK)
     markup = keyboard(button_rows([button]), services(context).payloads)
     await send_html(context.bot, chat.id, escape(notice), markup)

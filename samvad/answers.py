@@ -27,8 +27,7 @@ from samvad.decide import Thresholds, Verdict, decide
 from samvad.index_store import IndexSnapshot, LiveIndex, StoredArticle, StoredChunk
 from samvad.language import Lang, PreparedQuery, prepare_query
 from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
-from samvad.model import Embedder, ModelUnavailableError, find_model
-from samvad.precision import choose_precision
+from samvad.model import Embedder
 from samvad.privacy import accept, mask
 from samvad.question_log import QuestionLog
 from samvad.reply import Answer, Continuation, Signals
@@ -105,13 +104,7 @@ class AnswerEngine:
         p95 29 ms with one thread, 35 ms with two). Its precision follows
         ``settings.precision`` (``auto``: what this CPU does fast; see ``precision.py``).
         """
-        folder = find_model(settings)
-        if folder is None:
-            raise ModelUnavailableError(
-                f"model '{settings.model}' is not on this machine yet; run 'samvad model' first"
-            )
-        precision = choose_precision(settings.precision)
-        embedder = Embedder(folder, name=settings.model, threads=1, precision=precision)
+        embedder = Embedder.from_settings(settings, threads=1)
         return cls(settings, embedder, QuestionLog(settings.data_dir, settings.user_salt))
 
     def search(
@@ -243,13 +236,15 @@ class AnswerEngine:
         question = accept(" ".join(question.split())).text
         if question and self.log is not None:
             self._keep(self.log.record_pick, question, article_id, user_id)
-        query = prepare_query(question) if question else None
-        lang = language or (query.detected.lang if query else "mr")
         if article_id is not None and question:
             retrieval = self.search(question)
+            lang = language or retrieval.query.detected.lang
             article = article_version(retrieval.snapshot.articles, article_id, lang)
             if article is not None:
                 return self._from_article(question, lang, retrieval, article)
+            return self._refusal(question, lang, Signals(), retrieval.query)
+        query = prepare_query(question) if question else None
+        lang = language or (query.detected.lang if query else "mr")
         return self._refusal(question, lang, Signals(), query)
 
     def _from_article(

@@ -25,8 +25,7 @@ from samvad.articles import load_knowledge
 from samvad.evaluation import EvalFileError, judge, read_cases
 from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
-from samvad.model import Embedder, ModelUnavailableError, find_model, provision_model
-from samvad.precision import choose_precision
+from samvad.model import Embedder, ModelUnavailableError, provision_model
 from samvad.question_log import QuestionLog
 from samvad.reply import Answer, plain_text, to_json
 from samvad.retention import Erased, every, forget_citizen, purge_expired, record_erasure
@@ -220,12 +219,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _embedder(settings: Settings) -> Embedder:
-    folder = find_model(settings)
-    if folder is None:
-        raise ModelUnavailableError(
-            f"model '{settings.model}' is not on this machine yet; run 'samvad model' first"
-        )
-    return Embedder(folder, name=settings.model, precision=choose_precision(settings.precision))
+    return Embedder.from_settings(settings)
 
 
 def cmd_model(args: argparse.Namespace, out: TextIO) -> int:

