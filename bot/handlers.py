@@ -156,6 +156,18 @@ async def send_text(bot: Bot, chat_id: int, text: str, store: PayloadStore) -> N
     await send_outgoing(bot, chat_id, render_reply(Reply(text)), store)
 
 
+async def stop_spinner(update: Update) -> None:
+    """Answer the pressed button's callback query, so its spinner stops. A failure (Telegram
+    slow or the query expired) is logged and does not stop the handler: the citizen's answer
+    matters more than the spinner."""
+    if update.callback_query is None:
+        return
+    try:
+        await update.callback_query.answer()
+    except TelegramError as exc:
+        logger.warning("could not answer a button press: %s", exc)
+
+
 @contextlib.asynccontextmanager
 async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
     """Show "typing…" now and keep it shown until the block ends."""
@@ -407,7 +419,7 @@ async def on_button(update: Update, context: Context) -> None:
         return
     shared = services(context)
     payload = shared.payloads.payload(query.data or "")
-    await query.answer()
+    await stop_spinner(update)
     if payload is None or not ALLOWED_PAYLOAD.fullmatch(payload):
         language = chat_language(update, context)
         await send_text(context.bot, chat.id, say("button_expired", language), shared.payloads)
@@ -433,12 +445,13 @@ async def flood_guard(update: Update, context: Context) -> None:
     if shared.flood.allow(user.id, cost):
         return
     logger.info("flood limit reached; an update was dropped")
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer()
+    await stop_spinner(update)
     if chat is not None and shared.flood.should_warn(user.id):
         language = chat_language(update, context)
-        await send_text(context.bot, chat.id, say("flood", language), shared.payloads)
+        try:
+            await send_text(context.bot, chat.id, say("flood", language), shared.payloads)
+        except TelegramError as exc:  # the update is dropped all the same; no apology
+            logger.warning("could not send the flood notice: %s", exc)
     raise ApplicationHandlerStop
 
 

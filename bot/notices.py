@@ -57,6 +57,7 @@ from bot.handlers import (
     send_html,
     send_text,
     services,
+    stop_spinner,
 )
 from bot.rasa_client import sender_id
 from bot.render import Button, PayloadStore, button_rows, escape, keyboard, notice_html
@@ -368,7 +369,7 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None or update.effective_chat is None:
         return
     data = query.data or ""
-    await query.answer()
+    await stop_spinner(update)
     if data.startswith((SEND_NOTICE_DATA, DROP_NOTICE_DATA)):
         await _staff_decides(update, context, data)
     elif data.startswith(TOGGLE_DATA):

@@ -18,7 +18,14 @@ import re
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.handlers import Context, chat_language, privacy_notice, send_html, services
+from bot.handlers import (
+    Context,
+    chat_language,
+    privacy_notice,
+    send_html,
+    services,
+    stop_spinner,
+)
 from bot.rasa_client import sender_id
 from bot.render import Button, button_rows, escape, keyboard
 from samvad import QuestionLog, Settings, forget_citizen, record_erasure, say
@@ -74,7 +81,7 @@ async def on_forget_button(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if query is None or chat is None:
         return
-    await query.answer()
+    await stop_spinner(update)
     if query.data == FORGET_ASK:
         await on_forget(update, context)
         return

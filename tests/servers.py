@@ -59,6 +59,21 @@ def free_port() -> int:
 
 
 @functools.cache
+def log_troubles(log: Path, limit: int = 40) -> str:
+    """The WARNING and ERROR lines of a service's log (and the traceback lines after them), at
+    most ``limit``: what a failing test shows beside its assertion."""
+    kept: list[str] = []
+    keeping = False
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if " WARNING " in line or " ERROR " in line:
+            keeping = True
+        elif line[:4].isdigit():  # the next record
+            keeping = False
+        if keeping:
+            kept.append(line)
+    return "\n".join(kept[:limit]) or f"(nothing troubling in {log.name})"
+
+
 def trained_rasa_model() -> Path:
     """The up-to-date Rasa model (:func:`bot.supervisor.rasa_model`), trained first if needed.
 

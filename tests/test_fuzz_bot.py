@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,8 @@ from bot.supervisor import ROOT
 from samvad import accept
 from samvad.messages import text as catalogue
 from tests.emulator import BotApiEmulator
-from tests.emulator.server import parse_html
-from tests.servers import Process, RasaStack, bot_process, build_index
+from tests.emulator.server import ApiServer, parse_html
+from tests.servers import Process, RasaStack, bot_process, build_index, log_troubles
 
 pytestmark = [pytest.mark.servers, pytest.mark.model]
 
@@ -90,8 +90,7 @@ class RasaRecorder:
         self.exchanges: list[Exchange] = []
         self.active = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = ApiServer(("127.0.0.1", 0), self._handler())
 
     @property
     def url(self) -> str:
@@ -584,15 +583,15 @@ def test_random_updates_never_stop_the_bot_and_each_gets_its_reply(running: Runn
         f"{UPDATES} updates in {seconds:.0f} s; kind: [updates, messages] {kinds}; "
         f"{len(recorder.exchanges)} Rasa calls, {len(emulator.sent)} messages sent"
     )
-    print(summary)
     (running.workdir / "fuzz-summary.txt").write_text(summary + "\n", encoding="utf-8")
 
     assert running.bot.running, "the bot stopped"
-    assert not problems, "\n".join(problems)
+    troubles = log_troubles(running.workdir / "bot.log")
+    assert not problems, "\n".join([*problems, troubles])
     assert not silent, silent
     assert not leaks, leaks
     assert not refused, refused
-    assert "error while handling an update" not in log
+    assert "error while handling an update" not in log, troubles
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
 
     chat = 4_000_002

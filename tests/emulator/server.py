@@ -53,6 +53,15 @@ JSON_FIELDS = frozenset({"reply_markup", "allowed_updates", "commands", "scope",
                          "link_preview_options", "reply_parameters"})  # fmt: skip
 
 
+class ApiServer(ThreadingHTTPServer):
+    """A thread per request, and a listen backlog the size of a burst: the stdlib's default of
+    5 pending connections makes a burst of the bot's concurrent requests wait for TCP
+    retransmits (seconds), which no real Bot API server does."""
+
+    daemon_threads = True
+    request_queue_size = 1024
+
+
 class ApiError(Exception):
     """A Bot API error reply."""
 
@@ -193,8 +202,7 @@ class BotApiEmulator:
         self.errors: list[tuple[str, str]] = []
         self.webhook_url = ""
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = ApiServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
         self._closing = False
 
