@@ -260,6 +260,10 @@ async def ask_rasa(
         languages = {reply.language for reply in replies} - {None}
         await keep_language(update, context, languages.pop() if len(languages) == 1 else None)
         if not parts:  # Rasa answers every message; nothing means a part behind it failed
+            logger.error(
+                "Rasa answered nothing: a part behind it failed (its log says which; with "
+                "shared stores, is Redis or PostgreSQL down?)"
+            )
             parts = render_reply(Reply(say("error", language)))
         await send_outgoing(context.bot, chat.id, parts, shared.payloads)
 

@@ -605,19 +605,21 @@ async def _staff_decides(update: Update, context: Context, data: str) -> None:
 
 
 class Pacer:
-    """At most ``rate`` starts a second, evenly spaced: never a burst above the rate."""
+    """At most ``rate`` starts a second, evenly spaced: never a burst above the rate, even
+    after the event loop stalled (each start is spaced from the previous one's real time)."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
         self._next = 0.0
+        self._turn = asyncio.Lock()
 
     async def wait(self) -> None:
-        """Wait for the next start."""
-        now = asyncio.get_running_loop().time()
-        at = max(now, self._next)
-        self._next = at + self.interval
-        if at > now:
-            await asyncio.sleep(at - now)
+        """Wait for the next start (one waiter at a time takes it)."""
+        loop = asyncio.get_running_loop()
+        async with self._turn:
+            while (late := self._next - loop.time()) > 0:
+                await asyncio.sleep(late)
+            self._next = loop.time() + self.interval
 
     def hold(self, seconds: float) -> None:
         """Start nothing for ``seconds`` (Telegram said: retry after)."""

@@ -5,6 +5,7 @@ an answer, staff's progress lines, the /stats period and the pacing of sends."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from pathlib import Path
@@ -141,6 +142,29 @@ def test_sends_are_paced_evenly_never_a_burst() -> None:
     assert started[-1] - started[0] >= 99 / 200 - 0.01  # never ahead of the schedule
     in_a_tenth = max(sum(1 for t in started if s <= t < s + 0.1) for s in started)
     assert in_a_tenth <= 21  # 200 a second: about 20 in any tenth of a second
+
+
+def test_a_stalled_event_loop_does_not_bunch_the_sends_that_follow() -> None:
+    """The loop blocked for 50 ms (a slow handler): the sends waiting meanwhile still start one
+    interval apart, not all at once when it is free again."""
+
+    async def run() -> list[float]:
+        pacer, started = Pacer(100.0), []
+        loop = asyncio.get_running_loop()
+
+        async def worker(stalls: bool) -> None:
+            for n in range(10):
+                await pacer.wait()
+                started.append(loop.time())
+                if stalls and n == 2:
+                    time.sleep(0.05)  # blocks the whole loop, as a slow handler would
+
+        await asyncio.gather(worker(True), *(worker(False) for _ in range(3)))
+        return sorted(started)
+
+    started = asyncio.run(run())
+    gaps = [b - a for a, b in itertools.pairwise(started)]
+    assert min(gaps) >= 0.01 - 0.001
 
 
 def catalogue_index(index: Path, tags: list[str]) -> Path:
