@@ -2,6 +2,7 @@
 #   make run        set everything up (first time only) and start Samvad
 #   make test       set everything up (first time only), then lint, type check and run the
 #                   whole test suite in PYTEST_WORKERS (2) pytest-xdist workers; what CI runs
+#   make services   start the private Redis and PostgreSQL (SAMVAD_STORES=shared; make test)
 #   make test-fast  the edit loop, under a minute: the tests that need neither the embedding
 #                   model nor Rasa / action server / bot processes, plus the engine's doctests.
 #                   Needs only .venv; the model is made unavailable, so a test that needs it
@@ -30,7 +31,7 @@ NO_MODEL_ENV := HF_HUB_OFFLINE=1 SAMVAD_MODEL=test-fast-has-no-model \
                 SAMVAD_RASA_BIN=/nonexistent/test-fast-has-no-rasa
 
 .PHONY: run test test-fast setup app-env rasa-env model index rasa-model lint typecheck pytest \
-        chromium actions-server rasa-server bench-load clean
+        chromium services actions-server rasa-server bench-load clean
 
 run: setup index rasa-model
 	$(BIN)/python -m bot.supervisor
@@ -76,8 +77,9 @@ lint: app-env
 typecheck: app-env
 	$(BIN)/mypy
 
-# rasa-model first: the Rasa tests on both workers then find it trained.
-pytest: app-env rasa-env model rasa-model chromium
+# rasa-model first: the Rasa tests on both workers then find it trained. services: the
+# shared-stores tests (tests/test_shared_stores_e2e.py) run on the private Redis and PostgreSQL.
+pytest: app-env rasa-env model rasa-model chromium services
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_PATHS)
 
 # Debian's Chromium, for the test that renders `samvad report --html` in a browser
@@ -90,6 +92,12 @@ chromium:
 	    exit 1; \
 	  fi; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# The project's private Redis and PostgreSQL on loopback (data in var/services/), for
+# SAMVAD_STORES=shared and the tests; installs Debian's redis-server and postgresql when missing
+# (root, as on CI). `make run` does not need them. `scripts/services.sh stop` stops them.
+services:
+	bash scripts/services.sh start
 
 actions-server: app-env index
 	SANIC_HOST=127.0.0.1 $(BIN)/python -m rasa_sdk --actions actions -p 5055

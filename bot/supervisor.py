@@ -13,7 +13,8 @@ stops the bot, then the watcher, Rasa and the action server — each gets SIGTER
 SIGKILL. If any of them exits on its own, the others are stopped too and the exit status is 1.
 
 Options: ``--actions-port`` (5055), ``--rasa-port`` (5005), ``--endpoints FILE`` (default: a copy
-of ``endpoints.yml`` pointing at the chosen action port), ``--log-dir``, ``--local`` (local chat
+of ``endpoints.yml`` pointing at the chosen action port, with PostgreSQL and Redis as Rasa's
+tracker and lock stores when ``SAMVAD_STORES=shared``), ``--log-dir``, ``--local`` (local chat
 even when a token is set). The command lines are in :func:`action_server_command` and
 :func:`rasa_command`, which the tests and ``bench/load.py`` use as well.
 """
@@ -33,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import httpx
 import yaml
@@ -74,17 +76,70 @@ def service_env(**extra: str) -> dict[str, str]:
     return dict(os.environ, SANIC_HOST="127.0.0.1", RASA_TELEMETRY_ENABLED="false", **extra)
 
 
-def write_endpoints(target: Path, action_port: int, tracker_db: Path | None = None) -> Path:
-    """A copy of ``endpoints.yml`` whose action endpoint (and optionally tracker db) is changed."""
+def _secret(path: Path, variable: str) -> str:
+    """The password kept in ``path`` (its first line); a missing file is a one-line error."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise StartupError(
+            f"SAMVAD_STORES=shared needs the password file {path} ({variable}): "
+            "run scripts/services.sh start, or point the variable at your own"
+        ) from None
+
+
+def shared_stores(settings: Settings, key_prefix: str = "samvad") -> dict[str, Any]:
+    """Rasa 3.6's own ``tracker_store`` (SQL on PostgreSQL; ``login_db`` lets Rasa create the
+    database when missing) and ``lock_store`` (Redis; ``key_prefix`` must be alphanumeric)
+    blocks for ``settings``' PostgreSQL and Redis."""
+    postgres, redis = urlsplit(settings.postgres_url), urlsplit(settings.redis_url)
+    lock_store: dict[str, Any] = {
+        "type": "redis",
+        "url": redis.hostname,
+        "port": redis.port or 6379,
+        "password": _secret(settings.redis_password_file, "SAMVAD_REDIS_PASSWORD_FILE"),
+        "db": int(redis.path.strip("/") or 0),
+        "key_prefix": key_prefix,
+    }
+    if redis.username:
+        lock_store["username"] = redis.username
+    return {
+        "tracker_store": {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": postgres.hostname,
+            "port": postgres.port or 5432,
+            "db": postgres.path.strip("/"),
+            "username": postgres.username,
+            "password": _secret(settings.postgres_password_file, "SAMVAD_POSTGRES_PASSWORD_FILE"),
+            "login_db": "postgres",
+        },
+        "lock_store": lock_store,
+    }
+
+
+def write_endpoints(
+    target: Path,
+    action_port: int,
+    tracker_db: Path | None = None,
+    settings: Settings | None = None,
+    key_prefix: str = "samvad",
+) -> Path:
+    """A copy of ``endpoints.yml`` whose action endpoint (and optionally tracker db) is changed;
+    with ``settings.stores == "shared"``, PostgreSQL and Redis (:func:`shared_stores`) replace the
+    SQLite tracker store. The copy may hold passwords, so only its owner may read it."""
     loaded = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
     endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{action_port}/webhook"}
+    if settings is not None and settings.stores == "shared":
+        endpoints.update(shared_stores(settings, key_prefix))
     store = endpoints.get("tracker_store")
     if isinstance(store, dict) and store.get("dialect") == "sqlite":
         db = tracker_db or ROOT / str(store.get("db", "var/rasa/tracker.db"))
         db.parent.mkdir(parents=True, exist_ok=True)
         store["db"] = str(db)
     target.parent.mkdir(parents=True, exist_ok=True)
+    target.touch(mode=0o600)
+    target.chmod(0o600)
     target.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
     return target
 
@@ -280,7 +335,13 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
     ensure_index(settings)
     model = rasa_model(train=not args.no_train)
     log_dir: Path = args.log_dir
-    endpoints = args.endpoints or write_endpoints(log_dir / "endpoints.yml", args.actions_port)
+    try:
+        endpoints = args.endpoints or write_endpoints(
+            log_dir / "endpoints.yml", args.actions_port, settings=settings
+        )
+    except StartupError as exc:
+        print(f"samvad: {exc}", file=sys.stderr)
+        return 2
     echo = None if local else out
     rasa_url = f"http://127.0.0.1:{args.rasa_port}"
     supervisor = Supervisor(out)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from samvad.precision import PRECISION_SETTINGS
 
@@ -35,6 +36,12 @@ AGREEMENT_BELOW = 0.18
 CONFIRM_BELOW = 0.80
 CONFIRM_AGREEMENT_BELOW = 0.21
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Where Rasa keeps conversations and locks: ``embedded`` (SQLite, in-process locks) or ``shared``
+# (PostgreSQL and Redis, for several Rasa servers; ``scripts/services.sh start`` runs both).
+STORES = ("embedded", "shared")
+DEFAULT_POSTGRES_URL = "postgresql://samvad@127.0.0.1:55432/samvad"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/1"
+SERVICES_PASSWORD = "var/services/password"
 
 
 class SettingsError(ValueError):
@@ -93,6 +100,39 @@ def _url(name: str, raw: str) -> str:
     if scheme not in ("http", "https") or not rest.strip("/"):
         raise SettingsError(f"{name} must be an http:// or https:// address, not {raw!r}")
     return raw.rstrip("/")
+
+
+def _store_url(name: str, raw: str, schemes: tuple[str, ...], form: str) -> SplitResult:
+    """``raw`` split as a ``form`` address: host, a valid port if any, and no password (that
+    belongs in a file, not in the environment)."""
+    problem = f"{name} must be a {form} address, not {raw!r}"
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(problem) from None
+    if parts.scheme not in schemes or not parts.hostname or port == 0:
+        raise SettingsError(problem)
+    if parts.password is not None:
+        raise SettingsError(f"{name} must not hold a password: put it in the password file")
+    return parts
+
+
+def _postgres_url(name: str, raw: str) -> str:
+    form = "postgresql://USER@HOST:PORT/DATABASE"
+    parts = _store_url(name, raw, ("postgresql", "postgres"), form)
+    database = parts.path.strip("/")
+    if not parts.username or not database or "/" in database:
+        raise SettingsError(f"{name} must be a {form} address, not {raw!r}")
+    return raw
+
+
+def _redis_url(name: str, raw: str) -> str:
+    form = "redis://HOST:PORT/DB"
+    number = _store_url(name, raw, ("redis",), form).path.strip("/")
+    if number and not _digits(number):
+        raise SettingsError(f"{name} must be a {form} address, not {raw!r}")
+    return raw
 
 
 def _choice(*allowed: str) -> Parser:
@@ -215,6 +255,43 @@ SETTINGS: tuple[Setting, ...] = (
         "tracker_db",
         "`./var/rasa/tracker.db`",
         "Rasa's SQLite tracker store, for retention and erasure",
+        _path,
+    ),
+    Setting(
+        "SAMVAD_STORES",
+        "stores",
+        "`embedded`",
+        "where Rasa keeps conversations: `embedded` (SQLite, one Rasa server, nothing to "
+        "install) or `shared` (PostgreSQL tracker store and Redis lock store, for several Rasa "
+        "servers; `scripts/services.sh start` runs both on this host)",
+        _choice(*STORES),
+    ),
+    Setting(
+        "SAMVAD_POSTGRES_URL",
+        "postgres_url",
+        f"`{DEFAULT_POSTGRES_URL}`",
+        "with `shared`: the PostgreSQL user, server and database of Rasa's conversations",
+        _postgres_url,
+    ),
+    Setting(
+        "SAMVAD_POSTGRES_PASSWORD_FILE",
+        "postgres_password_file",
+        f"`./{SERVICES_PASSWORD}`",
+        "with `shared`: a file holding that PostgreSQL user's password",
+        _path,
+    ),
+    Setting(
+        "SAMVAD_REDIS_URL",
+        "redis_url",
+        f"`{DEFAULT_REDIS_URL}`",
+        "with `shared`: the Redis server (and database number) of Rasa's conversation locks",
+        _redis_url,
+    ),
+    Setting(
+        "SAMVAD_REDIS_PASSWORD_FILE",
+        "redis_password_file",
+        f"`./{SERVICES_PASSWORD}`",
+        "with `shared`: a file holding the Redis password",
         _path,
     ),
     Setting(
@@ -351,6 +428,11 @@ class Settings:
     retention_days: int = 90
     audit_retention_days: int = 365
     tracker_db: Path = Path("var/rasa/tracker.db")
+    stores: str = "embedded"
+    postgres_url: str = DEFAULT_POSTGRES_URL
+    postgres_password_file: Path = Path(SERVICES_PASSWORD)
+    redis_url: str = DEFAULT_REDIS_URL
+    redis_password_file: Path = Path(SERVICES_PASSWORD)
     token: str | None = None
     base_url: str | None = None
     webhook_url: str | None = None

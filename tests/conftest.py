@@ -54,6 +54,7 @@ SERVER_MODULES = frozenset(
         "test_webhook_e2e.py",
         "test_notices_e2e.py",
         "test_report_browser.py",
+        "test_shared_stores_e2e.py",
     }
 )
 RASA_MODULES = frozenset(
@@ -63,6 +64,7 @@ RASA_MODULES = frozenset(
         "test_privacy_e2e.py",
         "test_fuzz_bot.py",
         "test_notices_e2e.py",
+        "test_shared_stores_e2e.py",
     }
 )
 MODEL_DOCTESTS = frozenset({"model.py"})

@@ -36,6 +36,7 @@ from bot.supervisor import (
     service_env,
     write_endpoints,
 )
+from samvad import Settings
 
 START_TIMEOUT = 300.0
 RASA_TRAIN_LOCK = ROOT / "var" / "rasa" / "train.lock"
@@ -182,16 +183,26 @@ def build_index(knowledge_dir: Path, index_dir: Path) -> Path:
 
 class RasaStack:
     """The action server and the Rasa server on free loopback ports, state under ``workdir``;
-    ``model`` defaults to :func:`trained_rasa_model`."""
+    ``model`` defaults to :func:`trained_rasa_model`. With ``stores`` (settings whose
+    ``stores`` is ``shared``) Rasa keeps conversations in that PostgreSQL database and locks
+    them in that Redis under ``key_prefix``, instead of in ``workdir``/tracker.db."""
 
     def __init__(
-        self, workdir: Path, index_dir: Path, model: Path | None = None, token: str | None = None
+        self,
+        workdir: Path,
+        index_dir: Path,
+        model: Path | None = None,
+        token: str | None = None,
+        stores: Settings | None = None,
+        key_prefix: str = "samvad",
     ) -> None:
         self.workdir = workdir
         self.data_dir = workdir / "data"
         self.token = token
         action_port, rasa_port = free_ports(2)
-        endpoints = write_endpoints(workdir / "endpoints.yml", action_port, workdir / "tracker.db")
+        endpoints = write_endpoints(
+            workdir / "endpoints.yml", action_port, workdir / "tracker.db", stores, key_prefix
+        )
         env = service_env(SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_DATA_DIR=str(self.data_dir))
         if token:
             env["SAMVAD_RASA_TOKEN"] = token

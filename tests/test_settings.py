@@ -20,6 +20,8 @@ from samvad.settings import (
     _path,
     _port,
     _positive,
+    _postgres_url,
+    _redis_url,
     _staff_ids,
     _text,
     _url,
@@ -37,6 +39,23 @@ BAD_VALUES: dict[Parser, tuple[str, ...]] = {
     _port: ("http", "0", "65536", "-1", "²"),
     _url: ("localhost:5005", "ftp://x.example", "127.0.0.1", "http://"),
     _staff_ids: ("alice", "12,bob", "1.5", "--5", "¹²"),
+    _postgres_url: (
+        "127.0.0.1:5432",
+        "mysql://u@db/samvad",
+        "postgresql://db:5432/samvad",
+        "postgresql://u@db:5432/",
+        "postgresql://u:secret@db/samvad",
+        "postgresql://u@db:99999/samvad",
+        "postgresql://u@:5432/samvad",
+    ),
+    _redis_url: (
+        "127.0.0.1:6379",
+        "http://cache:6379/1",
+        "redis://cache:6379/one",
+        "redis://:secret@cache:6379/1",
+        "redis://cache:port/1",
+        "redis:///1",
+    ),
 }
 CHOICE_BAD_VALUES = ("fastest", "verbose")
 NOT_VALIDATED: frozenset[Parser] = frozenset({_text, _path})
@@ -76,6 +95,14 @@ GOOD: dict[str, tuple[str, Any]] = {
     "SAMVAD_AUDIT_RETENTION_DAYS": ("730", 730),
     "SAMVAD_TRACKER_DB": ("/srv/rasa/tracker.db", Path("/srv/rasa/tracker.db")),
     "SAMVAD_USER_SALT": ("user-salt-value", "user-salt-value"),
+    "SAMVAD_STORES": ("Shared", "shared"),
+    "SAMVAD_POSTGRES_URL": (
+        "postgresql://rasa@db.city:5432/chat",
+        "postgresql://rasa@db.city:5432/chat",
+    ),
+    "SAMVAD_POSTGRES_PASSWORD_FILE": ("/etc/samvad/pg", Path("/etc/samvad/pg")),
+    "SAMVAD_REDIS_URL": ("redis://cache.city:6379/2", "redis://cache.city:6379/2"),
+    "SAMVAD_REDIS_PASSWORD_FILE": ("/etc/samvad/redis", Path("/etc/samvad/redis")),
     "TELEGRAM_BOT_TOKEN": ("123456:token-value", "123456:token-value"),
     "SAMVAD_TELEGRAM_BASE_URL": ("http://127.0.0.1:8081/bot/", "http://127.0.0.1:8081/bot"),
     "SAMVAD_WEBHOOK_URL": ("https://bot.example/hook", "https://bot.example/hook"),
