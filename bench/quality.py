@@ -1,13 +1,14 @@
 """What citizens get, before and after a change, side by side in one run: the issue-12 table.
 
 The scoring is :func:`samvad.evaluation.judge`, the one ``samvad eval`` uses for staff. For
-each question set and each kind of question it prints, for today's engine and for the
-engine with corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
-the index's own words): top article right, answered with the key fact, reached in one tap
+each question set and each kind of question it prints, for today's engine and for each change
+tried — sentence ranking (search mode ``sentences``: chunks also ranked by their best
+sentence) and corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
+the index's own words) — top article right, answered with the key fact, reached in one tap
 (answered with the fact, or the right article among the offers), answered from the wrong
 article, and for out-of-scope questions how many were answered directly; then the warm
-latency per question (p50 / p95). Both engines serve the same index and the same model; the
-questions alternate between them so machine noise hits both.
+latency per question (p50 / p95). All serve the same index and the same model; each question
+goes to each in turn, so machine noise hits all alike.
 
 Sets: ``dev`` and ``heldout`` (tests/fixtures), ``tuning`` and ``kept_aside``
 (tests/fixtures/questions_v2). Tune on ``dev`` and ``tuning`` only; ``heldout`` and
@@ -38,6 +39,7 @@ from bench.common import (
 from samvad import Answer, AnswerEngine
 from samvad.evaluation import Case, judge
 from samvad.precision import choose_precision
+from samvad.retriever import SearchMode
 
 SETS = {
     "dev": ROOT / "tests" / "fixtures" / "dev_questions.jsonl",
@@ -102,20 +104,22 @@ def main() -> None:
         [DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("quality")
     )
     print(f"indexed in {seconds:.1f} s; precision {embedder.precision}")
-    engines = {
-        "today": AnswerEngine(settings, embedder, corpus_spelling=False),
-        "corpus spelling": AnswerEngine(settings, embedder, corpus_spelling=True),
+    today = AnswerEngine(settings, embedder)
+    engines: dict[str, tuple[AnswerEngine, SearchMode]] = {
+        "today": (today, "hybrid"),
+        "sentence ranking": (today, "sentences"),
+        "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), "hybrid"),
     }
-    for engine in engines.values():
-        engine.answer("warm up")
+    for engine, mode in engines.values():
+        engine.answer("warm up", mode=mode)
     for name in args.sets:
         questions = dev_questions(Path(SETS[name]))
         tallies: dict[str, dict[str, Tally]] = {e: defaultdict(Tally) for e in engines}
         for item in questions:
             kind = KINDS.get(item.kind, item.kind)
-            for label, engine in engines.items():
+            for label, (engine, mode) in engines.items():
                 started = time.perf_counter()
-                answer, hits = engine.answer_with_passages(item.question, top_k=1)
+                answer, hits = engine.answer_with_passages(item.question, mode=mode, top_k=1)
                 ms = (time.perf_counter() - started) * 1000
                 top = hits[0].article.id if hits else None
                 for group in (kind, "in scope" if item.expected_article else "out of scope"):

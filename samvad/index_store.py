@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -244,6 +245,33 @@ class IndexSnapshot:
                 for i in range(len(chunk.sentences))
             ]
         )
+
+    @functools.cached_property
+    def sentence_owners(self) -> dict[int, int]:
+        """Each sentence vector's id → the vector id of the chunk it belongs to."""
+        return {
+            sentence_vector_id(chunk.chunk_id, i): vector_id
+            for vector_id, chunk in self.chunks.items()
+            for i in range(len(chunk.sentences))
+        }
+
+    def search_sentences(self, query_vectors: np.ndarray, k: int) -> list[dict[int, float]]:
+        """Per query row: the chunks among the ``k`` nearest sentences, each with its best
+        sentence's cosine (vector_id → score)."""
+        if self.sentence_vectors.ntotal == 0:
+            return [{} for _ in range(len(query_vectors))]
+        scores, ids = self.sentence_vectors.search(
+            query_vectors, min(k, self.sentence_vectors.ntotal)
+        )
+        owners, rows = self.sentence_owners, []
+        for id_row, score_row in zip(ids, scores, strict=True):
+            best: dict[int, float] = {}
+            for i, score in zip(id_row, score_row, strict=True):
+                chunk = owners.get(int(i))
+                if chunk is not None and score > best.get(chunk, -1.0):
+                    best[chunk] = float(score)
+            rows.append(best)
+        return rows
 
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """Nearest chunks per query row as (vector_id, cosine score), best first."""

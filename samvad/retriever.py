@@ -2,8 +2,11 @@
 
 Dense search finds meaning across Marathi and English; BM25 finds exact names and figures in the
 same language. ``hybrid`` fuses the two rankings with reciprocal rank fusion (RRF), which needs
-no score calibration between the two. The dense cosine of each hit is kept: it is what the
-answer layer's confidence threshold looks at.
+no score calibration between the two. ``sentences`` adds a third ranking to the fusion: chunks
+by their best single sentence's cosine (the index stores a vector per sentence), which finds a
+short fact inside a long passage and a sentence-sized question across languages. The dense
+cosine of each hit (the passage's) is kept: it is what the answer layer's confidence threshold
+looks at.
 
 Used by the engine (``samvad/answers.py``) like this::
 
@@ -28,11 +31,13 @@ from samvad.analyzer import SKELETON_MARK
 from samvad.index_store import IndexSnapshot, StoredArticle, StoredChunk
 from samvad.phonetic import Vocabulary
 
-SearchMode = Literal["dense", "bm25", "hybrid"]
-SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid")
+SearchMode = Literal["dense", "bm25", "hybrid", "sentences"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid", "sentences")
 RRF_K = 60
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 CANDIDATES = 30
+# Nearest sentences looked at per phrasing in ``sentences`` mode (several may share a chunk).
+SENTENCE_CANDIDATES = 60
 
 
 @dataclass(frozen=True)
@@ -111,8 +116,10 @@ class Retriever:
         mode: SearchMode,
         top_k: int,
         lexical_langs: frozenset[str] = frozenset({"mr", "en"}),
+        sentences: dict[int, float] | None = None,
     ) -> list[Hit]:
-        """Order chunks by ``mode`` and return the best ``top_k`` as hits.
+        """Order chunks by ``mode`` and return the best ``top_k`` as hits (``sentences``: each
+        chunk's best sentence cosine, fused as a third ranking when given).
 
         In ``hybrid`` mode BM25 can only judge chunks in ``lexical_langs`` (the languages the
         question's words can match). For a chunk in another language its dense rank stands in
@@ -135,7 +142,10 @@ class Retriever:
                 for vid in dense_order
                 if vid not in judged and self._lang_of(vid) not in lexical_langs
             ]
-            fused = reciprocal_rank_fusion([dense_order, lexical_order])
+            rankings = [dense_order, lexical_order]
+            if sentences:
+                rankings.append(_ranked(sentences, CANDIDATES))
+            fused = reciprocal_rank_fusion(rankings)
             dense_rank = {vid: rank for rank, vid in enumerate(dense_order, start=1)}
             for vid in imputed:
                 fused[vid] = fused.get(vid, 0.0) + 1.0 / (RRF_K + dense_rank[vid])
@@ -165,13 +175,23 @@ class Retriever:
         """Best ``top_k`` passages for a question's vectors (one row per phrasing) and terms."""
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
+        sentences: dict[int, float] = {}
         if mode != "bm25":
             dense = self.dense_scores(query_vectors)
         if mode != "dense":
             lexical = self.lexical.scores(list(terms))
         if mode == "bm25" and lexical:
             dense = self._dense_for(query_vectors[0], list(lexical))
-        return self.rank(dense, lexical, mode, top_k, lexical_langs)
+        if mode == "sentences":
+            for row in self.snapshot.search_sentences(query_vectors, SENTENCE_CANDIDATES):
+                for vector_id, score in row.items():
+                    sentences[vector_id] = max(score, sentences.get(vector_id, -1.0))
+            # A chunk found only by a sentence gets its passage cosine too (best phrasing);
+            # it lies below the dense ranking's candidates, so that ranking is unchanged.
+            for vid in [vid for vid in sentences if vid not in dense]:
+                passage = self.snapshot.vectors.reconstruct(vid)
+                dense[vid] = max(float(np.dot(passage, row)) for row in query_vectors)
+        return self.rank(dense, lexical, mode, top_k, lexical_langs, sentences)
 
     def _lang_of(self, vector_id: int) -> str:
         return self.snapshot.articles[self.snapshot.chunks[vector_id].article_key].lang
