@@ -104,7 +104,8 @@ def shared_stores(settings: Settings, key_prefix: str = "samvad") -> dict[str, A
         lock_store["username"] = redis.username
     return {
         "tracker_store": {
-            "type": "SQL",
+            # Rasa's SQL tracker store, its connections pinged before use
+            "type": "connectors.tracker_store.CheckedSQLTrackerStore",
             "dialect": "postgresql",
             "url": postgres.hostname,
             "port": postgres.port or 5432,
