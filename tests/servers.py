@@ -169,6 +169,22 @@ def say_to_rasa(
         return replies
 
 
+RasaReply = list[dict[str, Any]]
+
+
+def reply_texts(reply: RasaReply) -> str:
+    """The texts of Rasa's REST reply messages, one per line."""
+    return "\n".join(m["text"] for m in reply if "text" in m)
+
+
+def answer_facts(reply: RasaReply) -> dict[str, Any]:
+    """The one structured answer (``custom.samvad``) in Rasa's REST reply."""
+    facts = [m["custom"]["samvad"] for m in reply if "samvad" in m.get("custom", {})]
+    assert len(facts) == 1, reply
+    found: dict[str, Any] = facts[0]
+    return found
+
+
 def build_index(knowledge_dir: Path, index_dir: Path) -> Path:
     """``samvad index`` of ``knowledge_dir`` into ``index_dir``."""
     samvad = Path(sys.executable).parent / "samvad"

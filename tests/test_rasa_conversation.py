@@ -18,12 +18,19 @@ import sys
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from samvad import script_language
-from tests.servers import RasaStack, build_index, http_ok, say_to_rasa
+from tests.servers import (
+    RasaReply,
+    RasaStack,
+    answer_facts,
+    build_index,
+    http_ok,
+    reply_texts,
+    say_to_rasa,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -33,21 +40,8 @@ TOKEN = "rasa-token-for-tests-7f3a"
 
 pytestmark = pytest.mark.slow
 
-Reply = list[dict[str, Any]]
 
-
-def texts(reply: Reply) -> str:
-    return "\n".join(m["text"] for m in reply if "text" in m)
-
-
-def answer_facts(reply: Reply) -> dict[str, Any]:
-    facts = [m["custom"]["samvad"] for m in reply if "samvad" in m.get("custom", {})]
-    assert len(facts) == 1, reply
-    found: dict[str, Any] = facts[0]
-    return found
-
-
-def payloads(reply: Reply) -> list[str]:
+def payloads(reply: RasaReply) -> list[str]:
     return [b["payload"] for m in reply for b in m.get("buttons", [])]
 
 
@@ -138,7 +132,7 @@ def test_small_talk_in_the_right_language_without_retrieval(
     stack: RasaStack, greeting: str, expected: str
 ) -> None:
     reply = stack.say(f"greeter-{greeting}", greeting)
-    assert texts(reply).startswith(expected)
+    assert reply_texts(reply).startswith(expected)
     assert not any("custom" in m for m in reply)
 
 
@@ -206,9 +200,9 @@ def test_more_and_feedback_after_an_answer(stack: RasaStack) -> None:
     first = answer_facts(stack.say(sender, "Who attended the agreement ceremony in Japan?"))
     assert first["outcome"] == "answered"
     more = stack.say(sender, "/more")
-    assert texts(more)
+    assert reply_texts(more)
     feedback = stack.say(sender, '/feedback{"helpful":true}')
-    assert texts(feedback).startswith("Thank you for the feedback")
+    assert reply_texts(feedback).startswith("Thank you for the feedback")
     with sqlite3.connect(stack.data_dir / "samvad.db") as db:
         (count,) = db.execute("SELECT COUNT(*) FROM feedback").fetchone()
     assert count >= 1
@@ -217,20 +211,20 @@ def test_more_and_feedback_after_an_answer(stack: RasaStack) -> None:
 def test_restart_keeps_the_chosen_language(stack: RasaStack) -> None:
     sender = "returning-citizen"
     chosen = stack.say(sender, '/choose_language{"language":"mr"}')
-    assert texts(chosen).startswith("ठीक आहे, आता मी मराठीत")
+    assert reply_texts(chosen).startswith("ठीक आहे, आता मी मराठीत")
     stack.rasa.stop()
     stack.rasa.start()
     # An English greeting would get English; the stored choice keeps it Marathi.
-    assert texts(stack.say(sender, "Hello, how are you?")).startswith("नमस्कार! मी संवाद")
+    assert reply_texts(stack.say(sender, "Hello, how are you?")).startswith("नमस्कार! मी संवाद")
 
 
-def reply_language(reply: Reply) -> str | None:
+def reply_language(reply: RasaReply) -> str | None:
     """The language of a reply: its answer's, else the script of its text."""
     facts = [m["custom"]["samvad"] for m in reply if "samvad" in m.get("custom", {})]
     if facts:
         language: str = facts[0]["language"]
         return language
-    return script_language(texts(reply))
+    return script_language(reply_texts(reply))
 
 
 def test_language_switches_with_the_message_until_the_citizen_chooses(stack: RasaStack) -> None:

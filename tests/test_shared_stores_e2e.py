@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from samvad import Settings
-from tests.servers import RasaStack, build_index
+from tests.servers import RasaReply, RasaStack, answer_facts, build_index, reply_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ROOT / "scripts" / "services.sh"
@@ -45,19 +45,6 @@ ENGLISH_WELCOME = "Hello! I am Samvad"
 RECOVERY_SECONDS = 90.0
 
 pytestmark = pytest.mark.slow
-
-Reply = list[dict[str, Any]]
-
-
-def texts(reply: Reply) -> str:
-    return "\n".join(m["text"] for m in reply if "text" in m)
-
-
-def answer_facts(reply: Reply) -> dict[str, Any]:
-    facts = [m["custom"]["samvad"] for m in reply if "samvad" in m.get("custom", {})]
-    assert len(facts) == 1, reply
-    found: dict[str, Any] = facts[0]
-    return found
 
 
 def services(*args: str) -> str:
@@ -95,19 +82,19 @@ def user_texts(sender: str) -> list[str]:
     return [str(data.get("text")) for kind, _, data in events(sender) if kind == "user"]
 
 
-def say_until(stack: RasaStack, sender: str, message: str, wanted: str) -> tuple[Reply, int]:
+def say_until(stack: RasaStack, sender: str, message: str, wanted: str) -> tuple[RasaReply, int]:
     """Send ``message`` again and again until the reply's text starts with ``wanted`` (or
     :data:`RECOVERY_SECONDS` pass: then the last reply, which fails the caller's assertion);
     the last reply and how many replies before it were not the wanted one."""
     deadline = time.monotonic() + RECOVERY_SECONDS
-    reply: Reply = []
+    reply: RasaReply = []
     wrong = 0
     while time.monotonic() < deadline:
         try:
             reply = stack.say(sender, message, timeout=30)
         except (urllib.error.URLError, TimeoutError, ConnectionError):
             reply = []
-        if texts(reply).startswith(wanted):
+        if reply_texts(reply).startswith(wanted):
             break
         wrong += 1
         time.sleep(1.0)
@@ -166,7 +153,7 @@ def test_a_conversation_started_on_one_server_goes_on_on_the_other(
 ) -> None:
     a, b = pair
     sender = f"carried-{RUN}"
-    assert texts(a.say(sender, '/choose_language{"language":"en"}'))
+    assert reply_texts(a.say(sender, '/choose_language{"language":"en"}'))
     # A Marathi question gets Marathi from a server that knows nothing of the citizen…
     fresh = answer_facts(b.say(f"fresh-{RUN}", MARATHI_QUESTION))
     assert (fresh["outcome"], fresh["language"]) == ("answered", "mr")
@@ -191,7 +178,7 @@ def test_a_burst_over_both_servers_is_processed_one_message_at_a_time(
         replies = list(
             pool.map(lambda i: pair[i % 2].say(sender, messages[i], 300.0), range(BURST))
         )
-    assert all(texts(reply) for reply in replies), replies
+    assert all(reply_texts(reply) for reply in replies), replies
     stored = events(sender)
     said = [str(data.get("text")) for kind, _, data in stored if kind == "user"]
     assert Counter(said) == Counter(messages)
@@ -218,14 +205,14 @@ def test_after_a_postgresql_restart_the_servers_answer_again_by_themselves(
     in-memory conversation for it."""
     a, b = pair
     sender = f"restart-{RUN}"
-    assert texts(a.say(sender, '/choose_language{"language":"en"}'))
+    assert reply_texts(a.say(sender, '/choose_language{"language":"en"}'))
     logged = {stack: stack.rasa.log_path.stat().st_size for stack in pair}
     services("stop", "postgres")
     services("start", "postgres")
     # The stored choice survives: a Marathi greeting still gets English, from both servers.
     for stack in (a, b):
         reply, wrong = say_until(stack, sender, "नमस्कार", ENGLISH_WELCOME)
-        assert texts(reply).startswith(ENGLISH_WELCOME), reply
+        assert reply_texts(reply).startswith(ENGLISH_WELCOME), reply
         assert not wrong, wrong
         assert FALLBACK not in log_since(stack, logged[stack])
 
@@ -238,7 +225,7 @@ def test_with_redis_down_rasa_processes_nothing_and_logs_why(
     stored, so no server answers from a conversation it could not lock."""
     a, _ = pair
     sender = f"redisdown-{RUN}"
-    assert texts(a.say(sender, "Hello, how are you?")).startswith(ENGLISH_WELCOME)
+    assert reply_texts(a.say(sender, "Hello, how are you?")).startswith(ENGLISH_WELCOME)
     logged = a.rasa.log_path.stat().st_size
     before = user_texts(sender)
     services("stop", "redis")
@@ -251,4 +238,4 @@ def test_with_redis_down_rasa_processes_nothing_and_logs_why(
     finally:
         services("start", "redis")
     reply, _ = say_until(a, sender, "Hello, how are you?", ENGLISH_WELCOME)
-    assert texts(reply).startswith(ENGLISH_WELCOME), reply
+    assert reply_texts(reply).startswith(ENGLISH_WELCOME), reply
