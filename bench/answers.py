@@ -1,4 +1,5 @@
-"""Answer quality and latency: dense-only, BM25-only and hybrid side by side.
+"""Answer quality and latency: dense-only, BM25-only, hybrid and hybrid with sentence ranking
+side by side.
 
 For each evaluation set it prints R@1, R@5 and MRR (article level), and on the dev set also the
 rate of answers containing the expected fact, abstention precision / recall (an offer of the
@@ -110,8 +111,13 @@ def evaluate(engine: AnswerEngine, questions: list[EvalQuestion], mode: SearchMo
                 lexical = retriever.lexical.scores(list(query.terms))
         if mode == "bm25" and lexical:
             dense = retriever._dense_for(vectors[0], list(lexical))
+        sentences: dict[int, float] = {}
+        if mode == "sentences":
+            with _timed(stages, "sentences"):
+                sentences = retriever.sentence_scores(vectors)
+                retriever.add_passage_scores(dense, sentences, vectors)
         with _timed(stages, "fuse"):
-            hits = retriever.rank(dense, lexical, mode, 10, query.lexical_langs)
+            hits = retriever.rank(dense, lexical, mode, 10, query.lexical_langs, sentences)
         if hits:
             with _timed(stages, "compose"):
                 searched = Retrieval(query, vectors, hits, retriever.snapshot)
@@ -171,14 +177,17 @@ def _report(name: str, results: dict[SearchMode, ModeResult], answers: bool) -> 
             f"among them {sum(hybrid.offered_right)}), refused "
             f"{sum(inside) - sum(hybrid.offered_in)}"
         )
-    if hybrid is not None:
-        print(
-            "hybrid stage latency p50 / p95 ms: "
-            + ", ".join(
-                f"{s} {percentile(v, 50):.1f}/{percentile(v, 95):.1f}"
-                for s, v in hybrid.stages.items()
+    stage_modes: tuple[SearchMode, ...] = ("hybrid", "sentences")
+    for mode in stage_modes:
+        timed = results.get(mode)
+        if timed is not None:
+            print(
+                f"{mode} stage latency p50 / p95 ms: "
+                + ", ".join(
+                    f"{s} {percentile(v, 50):.1f}/{percentile(v, 95):.1f}"
+                    for s, v in timed.stages.items()
+                )
             )
-        )
 
 
 def _per_kind(engine: AnswerEngine, questions: list[EvalQuestion]) -> None:

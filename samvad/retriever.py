@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -183,15 +183,27 @@ class Retriever:
         if mode == "bm25" and lexical:
             dense = self._dense_for(query_vectors[0], list(lexical))
         if mode == "sentences":
-            for row in self.snapshot.search_sentences(query_vectors, SENTENCE_CANDIDATES):
-                for vector_id, score in row.items():
-                    sentences[vector_id] = max(score, sentences.get(vector_id, -1.0))
-            # A chunk found only by a sentence gets its passage cosine too (best phrasing);
-            # it lies below the dense ranking's candidates, so that ranking is unchanged.
-            for vid in [vid for vid in sentences if vid not in dense]:
-                passage = self.snapshot.vectors.reconstruct(vid)
-                dense[vid] = max(float(np.dot(passage, row)) for row in query_vectors)
+            sentences = self.sentence_scores(query_vectors)
+            self.add_passage_scores(dense, sentences, query_vectors)
         return self.rank(dense, lexical, mode, top_k, lexical_langs, sentences)
+
+    def sentence_scores(self, query_vectors: np.ndarray) -> dict[int, float]:
+        """Best single-sentence cosine per chunk over the query vectors (the chunks owning the
+        nearest :data:`SENTENCE_CANDIDATES` sentences of each phrasing)."""
+        best: dict[int, float] = {}
+        for row in self.snapshot.search_sentences(query_vectors, SENTENCE_CANDIDATES):
+            for vector_id, score in row.items():
+                best[vector_id] = max(score, best.get(vector_id, -1.0))
+        return best
+
+    def add_passage_scores(
+        self, dense: dict[int, float], chunks: Iterable[int], query_vectors: np.ndarray
+    ) -> None:
+        """Give each of ``chunks`` missing from ``dense`` its passage cosine (best phrasing).
+        Such a chunk lies below the dense ranking's candidates, so that ranking is unchanged."""
+        for vid in [vid for vid in chunks if vid not in dense]:
+            passage = self.snapshot.vectors.reconstruct(vid)
+            dense[vid] = max(float(np.dot(passage, row)) for row in query_vectors)
 
     def _lang_of(self, vector_id: int) -> str:
         return self.snapshot.articles[self.snapshot.chunks[vector_id].article_key].lang
