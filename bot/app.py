@@ -112,7 +112,7 @@ def build_application(config: Settings) -> SamvadApplication:
     )
     application.bot_data["config"] = config
     application.bot_data["services"] = handlers.Services(
-        rasa=RasaClient(config.rasa_url, timeout=config.rasa_timeout, token=config.rasa_token),
+        rasa=RasaClient(config.rasa_urls, timeout=config.rasa_timeout, token=config.rasa_token),
         topics=CatalogReader(config.index_dir),
         flood=FloodLimiter(config.flood_messages, config.flood_seconds),
         salt=load_salt(config.data_dir, config.sender_salt),

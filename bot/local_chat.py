@@ -53,7 +53,7 @@ class LocalChat:
         self.config = config
         self.out = out
         self.rasa = RasaClient(
-            config.rasa_url, timeout=config.rasa_timeout, token=config.rasa_token
+            config.rasa_urls, timeout=config.rasa_timeout, token=config.rasa_token
         )
         self.topics = CatalogReader(config.index_dir)
         salt = load_salt(config.data_dir, config.sender_salt)
@@ -137,7 +137,7 @@ async def local_chat(
     """Chat until ``/quit`` or end of input."""
     chat = LocalChat(config, out or sys.stdout)
     lines = _lines(stdin or sys.stdin)
-    chat.show(f"Samvad local chat — Rasa at {config.rasa_url}. /quit to leave.")
+    chat.show(f"Samvad local chat — Rasa at {', '.join(config.rasa_urls)}. /quit to leave.")
     chat.welcome()
     try:
         while True:

@@ -417,7 +417,7 @@ async def _local(supervisor: Supervisor, config: Settings, rasa_url: str, log_di
     from bot.local_chat import local_chat
 
     supervisor.say(f"no TELEGRAM_BOT_TOKEN: local chat (server logs in {log_dir}/)")
-    return await _race(supervisor, local_chat(replace(config, rasa_url=rasa_url)))
+    return await _race(supervisor, local_chat(replace(config, rasa_urls=(rasa_url,))))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -135,6 +135,16 @@ def _redis_url(name: str, raw: str) -> str:
     return raw
 
 
+def _urls(name: str, raw: str) -> tuple[str, ...]:
+    """One or more http(s) addresses, comma-separated, each as :func:`_url` checks it."""
+    found = tuple(_url(name, part.strip()) for part in raw.split(",") if part.strip())
+    if not found:
+        raise SettingsError(f"{name} must be one or more http:// or https:// addresses")
+    if len(set(found)) != len(found):
+        raise SettingsError(f"{name} names the same address twice: {raw!r}")
+    return found
+
+
 def _choice(*allowed: str) -> Parser:
     def parse(name: str, raw: str) -> str:
         value = raw.upper() if allowed == LOG_LEVELS else raw.lower()
@@ -329,10 +339,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SAMVAD_WEBHOOK_PORT", "webhook_port", "8443", "port of the webhook server", _port),
     Setting(
         "SAMVAD_RASA_URL",
-        "rasa_url",
+        "rasa_urls",
         "`http://127.0.0.1:5005`",
-        "where the bot finds Rasa's REST channel",
-        _url,
+        "where the bot finds Rasa's REST channel; several, comma-separated, for Rasa servers "
+        "sharing their stores (`SAMVAD_STORES=shared`): each chat keeps to one, and goes to "
+        "the next while it cannot be reached",
+        _urls,
     ),
     Setting(
         "SAMVAD_RASA_TIMEOUT",
@@ -439,7 +451,7 @@ class Settings:
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
-    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
     rasa_timeout: float = 30.0
     rasa_token: str | None = None
     rasa_port: int = 5005

@@ -83,7 +83,7 @@ def test_settings_from_environment_and_the_token_is_not_in_repr(tmp_path: Path) 
          "SAMVAD_FLOOD_MESSAGES": "5", "SAMVAD_FLOOD_SECONDS": "30",
          "SAMVAD_DATA_DIR": str(tmp_path), "SAMVAD_STAFF_IDS": "123, 456"}
     )  # fmt: skip
-    assert settings.token == TOKEN and settings.rasa_url == "http://127.0.0.1:6000"
+    assert settings.token == TOKEN and settings.rasa_urls == ("http://127.0.0.1:6000",)
     assert settings.flood_messages == 5 and settings.flood_seconds == 30.0
     assert settings.data_dir == tmp_path and settings.staff_ids == {123, 456}
     assert not settings.webhook

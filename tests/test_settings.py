@@ -25,6 +25,7 @@ from samvad.settings import (
     _staff_ids,
     _text,
     _url,
+    _urls,
     settings_table,
 )
 
@@ -38,6 +39,12 @@ BAD_VALUES: dict[Parser, tuple[str, ...]] = {
     _count: ("many", "0", "-2", "1.5", "²"),
     _port: ("http", "0", "65536", "-1", "²"),
     _url: ("localhost:5005", "ftp://x.example", "127.0.0.1", "http://"),
+    _urls: (
+        "localhost:5005",
+        "http://rasa:5005,ftp://x.example",
+        ",",
+        "http://rasa:5005, http://rasa:5005/",
+    ),
     _staff_ids: ("alice", "12,bob", "1.5", "--5", "¹²"),
     _postgres_url: (
         "127.0.0.1:5432",
@@ -109,7 +116,10 @@ GOOD: dict[str, tuple[str, Any]] = {
     "SAMVAD_WEBHOOK_SECRET": ("webhook-secret-value", "webhook-secret-value"),
     "SAMVAD_WEBHOOK_LISTEN": ("0.0.0.0", "0.0.0.0"),
     "SAMVAD_WEBHOOK_PORT": ("65535", 65535),
-    "SAMVAD_RASA_URL": ("http://rasa:5005/", "http://rasa:5005"),
+    "SAMVAD_RASA_URL": (
+        "http://rasa:5005/, http://rasa2:5005",
+        ("http://rasa:5005", "http://rasa2:5005"),
+    ),
     "SAMVAD_RASA_TIMEOUT": ("2.5", 2.5),
     "SAMVAD_RASA_PORT": ("1", 1),
     "SAMVAD_ACTIONS_PORT": ("5056", 5056),
