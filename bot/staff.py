@@ -69,6 +69,12 @@ from samvad import (
 
 logger = logging.getLogger(__name__)
 
+
+def staff_text(key: str) -> str:
+    """A staff message in both languages on one line: "Marathi / English"."""
+    return both(key, " / ")
+
+
 MAX_ARTICLE_BYTES = 256 * 1024
 # Articles one staff member may add or replace per minute (a mistaken script cannot flood the
 # knowledge folder or keep the indexer busy).
@@ -160,11 +166,11 @@ def save_article(knowledge_dir: Path, data: bytes, name: str, replace: bool) -> 
     if exists and target.read_bytes() == data:
         return SavedArticle(article, relative, replaced=False, unchanged=True)
     if exists and not replace:
-        raise ArticleRejected([both("staff_exists", " / ")], exists=relative.as_posix())
+        raise ArticleRejected([staff_text("staff_exists")], exists=relative.as_posix())
     try:
         _write_atomically(target, data, overwrite=exists)
     except FileExistsError:
-        raise ArticleRejected([both("staff_exists", " / ")], exists=relative.as_posix()) from None
+        raise ArticleRejected([staff_text("staff_exists")], exists=relative.as_posix()) from None
     return SavedArticle(article, relative, replaced=exists)
 
 
@@ -218,7 +224,7 @@ async def _upload_allowed(update: Update, context: Context) -> bool:
     limiter: FloodLimiter = context.bot_data["staff_uploads"]
     if limiter.allow(_staff_id(update)):
         return True
-    await _reply(update, context, both("staff_uploads_too_fast", " / "))
+    await _reply(update, context, staff_text("staff_uploads_too_fast"))
     return False
 
 
@@ -228,8 +234,8 @@ def _staff_id(update: Update) -> int:
 
 def format_stats(day: Stats, week: Stats) -> str:
     """The /stats reply."""
-    lines = [both("staff_stats_header", " / ")]
-    for label, stats in ((both("staff_day", " / "), day), (both("staff_week", " / "), week)):
+    lines = [staff_text("staff_stats_header")]
+    for label, stats in ((staff_text("staff_day"), day), (staff_text("staff_week"), week)):
         lines.append(f"\n{label}: {stats.questions}")
         for row in stats.by_language:
             lines.append(
@@ -264,7 +270,7 @@ async def on_stats(update: Update, context: Context) -> None:
         asyncio.to_thread(daily_stats, config.data_dir, days),
     )
     if chat is not None:
-        caption = f"{both('staff_chart_caption', ' / ')} · {days} {both('chart_days', ' / ')}"
+        caption = f"{staff_text('staff_chart_caption')} · {days} {staff_text('chart_days')}"
         try:
             png = await asyncio.to_thread(chart_png, daily)
             await context.bot.send_photo(chat.id, png, caption=caption)
@@ -272,8 +278,8 @@ async def on_stats(update: Update, context: Context) -> None:
             logger.warning("could not send the /stats chart: %s", exc)
     lines = [format_stats(day, week)]
     if daily.top_unanswered:
-        lines.append(f"\n❓ {both('report_top_unanswered', ' / ')} ({days} "
-                     f"{both('chart_days', ' / ')}):")  # fmt: skip
+        lines.append(f"\n❓ {staff_text('report_top_unanswered')} ({days} "
+                     f"{staff_text('chart_days')}):")  # fmt: skip
         lines += [f"{count}x  {question}" for question, count in daily.top_unanswered]
     await _reply(update, context, "\n".join(lines))
 
@@ -283,9 +289,9 @@ async def on_unanswered(update: Update, context: Context) -> None:
     log = QuestionLog(_config(context).data_dir)
     week = await asyncio.to_thread(log.stats, 7, 20)
     if not week.frequent_unanswered:
-        await _reply(update, context, both("staff_no_unanswered", " / "))
+        await _reply(update, context, staff_text("staff_no_unanswered"))
         return
-    lines = [both("staff_unanswered_header", " / ")]
+    lines = [staff_text("staff_unanswered_header")]
     lines += [f"{count}x  {question}" for question, count in week.frequent_unanswered]
     await _reply(update, context, "\n".join(lines))
 
@@ -296,11 +302,11 @@ async def on_check(update: Update, context: Context) -> None:
     articles, errors = await asyncio.to_thread(load_knowledge, knowledge)
     topics, topic_errors = await asyncio.to_thread(load_topics, knowledge)
     errors = [*errors, *topic_errors]
-    header = both("staff_check_problems", " / ") if errors else both("staff_check_ok", " / ")
+    header = staff_text("staff_check_problems") if errors else staff_text("staff_check_ok")
     lines = [f"{header}: {len(articles)} ✅, {len(errors)} ⚠️"]
     lines += [str(error) for error in errors]
     if len(topics):
-        lines.append(f"{TOPICS_FILE}: {len(topics)} {both('staff_notice_topics', ' / ')}")
+        lines.append(f"{TOPICS_FILE}: {len(topics)} {staff_text('staff_notice_topics')}")
     await _reply(update, context, "\n".join(lines))
 
 
@@ -339,7 +345,7 @@ async def on_reload(update: Update, context: Context) -> None:
     await _reply(
         update,
         context,
-        f"{both('staff_reloaded' if ok else 'staff_reload_failed', ' / ')}\n{report}",
+        f"{staff_text('staff_reloaded' if ok else 'staff_reload_failed')}\n{report}",
     )
     await _propose_new(update, context, new)
 
@@ -358,30 +364,30 @@ async def _add(update: Update, context: Context, data: bytes, name: str, replace
                 audit.record, staff, action, exc.exists or "", outcome, "; ".join(exc.errors)
             )
             if exc.exists:
-                await _reply(update, context, f"{both('staff_exists', ' / ')}\n({exc.exists})")
+                await _reply(update, context, f"{staff_text('staff_exists')}\n({exc.exists})")
             else:
                 await _reply(
-                    update, context, "\n".join([both("staff_rejected", " / "), *exc.errors])
+                    update, context, "\n".join([staff_text("staff_rejected"), *exc.errors])
                 )
             return
         article, path = saved.article, saved.path.as_posix()
         if saved.unchanged:
-            await _reply(update, context, f"{both('staff_unchanged', ' / ')}\n{path}")
+            await _reply(update, context, f"{staff_text('staff_unchanged')}\n{path}")
             return
         ok, report = await _reindex(update, context)
         new = await _claim_new(context) if ok else []
     done = "replace" if saved.replaced else "add"
     detail = f"{article.title} ({article.lang})"
     await asyncio.to_thread(audit.record, staff, done, path, "ok" if ok else "saved", detail)
-    header = both("staff_replaced" if saved.replaced else "staff_saved", " / ")
-    index_line = report if ok else f"{both('staff_reload_failed', ' / ')}\n{report}"
+    header = staff_text("staff_replaced" if saved.replaced else "staff_saved")
+    index_line = report if ok else f"{staff_text('staff_reload_failed')}\n{report}"
     text = (
         f"{header}: «{article.title}» — {article.lang} ({path})\nid: {article.id}\n\n{index_line}"
     )
     if saved.replaced and article.id not in new:
         sent = await asyncio.to_thread(services(context).outbox.last_sent, article.id)
         if sent is not None:
-            text += f"\n\n{both('staff_edit_not_resent', ' / ')} /notify {article.id}"
+            text += f"\n\n{staff_text('staff_edit_not_resent')} /notify {article.id}"
     await _reply(update, context, text)
     await _propose_new(update, context, new)
 
@@ -398,7 +404,7 @@ async def on_add_text(update: Update, context: Context) -> None:
         return
     body = command_body(message.text)
     if not body:
-        await _reply(update, context, both("staff_add_usage", " / "))
+        await _reply(update, context, staff_text("staff_add_usage"))
         return
     if not await _upload_allowed(update, context):
         return
@@ -421,7 +427,7 @@ async def on_document(update: Update, context: Context) -> None:
             context,
             "\n".join(
                 [
-                    both("staff_rejected", " / "),
+                    staff_text("staff_rejected"),
                     f"{name}:1: the file is larger than {MAX_ARTICLE_BYTES} bytes",
                 ]
             ),
@@ -477,7 +483,7 @@ async def watch_validation(application: AnyApplication, config: Settings) -> Non
                     await notify_staff(
                         application,
                         config.staff_ids,
-                        "\n".join([both("staff_invalid_file", " / "), *new]),
+                        "\n".join([staff_text("staff_invalid_file"), *new]),
                     )
         except OSError as exc:
             logger.warning("could not check %s: %s", config.knowledge_dir, exc)
