@@ -31,6 +31,7 @@ from samvad.reply import Answer, plain_text, to_json
 from samvad.retention import Erased, every, forget_citizen, purge_expired, record_erasure
 from samvad.retriever import SEARCH_MODES, Hit
 from samvad.settings import Settings, SettingsError, settings_help
+from samvad.topics import TOPICS_FILE, load_topics
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -101,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="check the articles for mistakes without changing anything",
-        description="Validate every article in the knowledge folder and list each problem as "
-        "FILE:LINE: reason. Exit code 1 when any file has a problem.",
+        description="Validate every article in the knowledge folder, and its topics.yml, and "
+        "list each problem as FILE:LINE: reason. Exit code 1 when any file has a problem.",
     )
     check.add_argument("--knowledge", type=Path, metavar="DIR", help="folder of articles")
 
@@ -247,13 +248,18 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    """Validate articles only."""
+    """Validate the articles and ``topics.yml``, changing nothing."""
     settings = _settings(args)
     articles, errors = load_knowledge(settings.knowledge_dir)
-    for error in errors:
+    topics, topic_errors = load_topics(settings.knowledge_dir)
+    for error in [*errors, *topic_errors]:
         print(error, file=out)
     print(f"{len(articles)} articles are fine, {len(errors)} files have problems.", file=out)
-    return EXIT_PROBLEMS if errors else EXIT_OK
+    if topic_errors:
+        print(f"{TOPICS_FILE} has problems (listed above).", file=out)
+    elif topics:
+        print(f"{TOPICS_FILE}: {len(topics)} topics.", file=out)
+    return EXIT_PROBLEMS if errors or topic_errors else EXIT_OK
 
 
 def hit_record(hit: Hit) -> dict[str, Any]:

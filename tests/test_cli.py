@@ -120,6 +120,14 @@ def test_check_validates_without_indexing(
     assert not (tmp_path / "index").exists()
 
 
+def test_check_validates_the_topics_file_too(tmp_path: Path) -> None:
+    copy_articles(REAL_KNOWLEDGE, tmp_path)
+    (tmp_path / "topics.yml").write_text("water:\n  mr: पाणी\n", "utf-8")
+    exit_code, output = run("check", "--knowledge", str(tmp_path))
+    assert exit_code == EXIT_PROBLEMS
+    assert "topics.yml:" in output and "topics.yml has problems (listed above)." in output
+
+
 def test_ask_needs_a_question_or_a_batch(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("ask")[0] == EXIT_USAGE
     assert "give either a QUESTION or --batch FILE" in capsys.readouterr().err
