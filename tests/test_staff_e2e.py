@@ -21,6 +21,7 @@ from samvad.model import Embedder
 from samvad.question_log import QuestionLog
 from samvad.settings import Settings
 from tests.emulator import BotApiEmulator, SentMessage
+from tests.emulator.limits import LimitedBotApi
 from tests.servers import Process, bot_process, free_port
 
 pytestmark = pytest.mark.servers
@@ -47,7 +48,7 @@ MALFORMED = (
 
 @dataclass
 class Running:
-    emulator: BotApiEmulator
+    emulator: LimitedBotApi
     bot: Process
     settings: Settings
     data_dir: Path
@@ -79,7 +80,8 @@ def running(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Ite
     ]:
         log.record_question(question, lang, 0.2, answered=answered)
     log.record_feedback("जपान करार कधी झाला?", ["x"], helpful=True)
-    emulator = BotApiEmulator(TOKEN).start()
+    emulator = LimitedBotApi(TOKEN)  # it takes photos too (/stats sends a chart)
+    emulator.start()
     bot = bot_process(
         workdir, TOKEN, emulator.base_url, f"http://127.0.0.1:{free_port()}",
         SAMVAD_KNOWLEDGE_DIR=str(knowledge), SAMVAD_INDEX_DIR=str(settings.index_dir),
@@ -145,8 +147,10 @@ def test_citizen_md_file_is_just_a_non_text_message(running: Running, citizen: C
     assert running.emulator.calls["getFile"] == 0
 
 
-def test_staff_stats(staff: Chat) -> None:
+def test_staff_stats(running: Running, staff: Chat) -> None:
     text = staff.command("/stats").text
+    (chart,) = running.emulator.photos_to(STAFF)
+    assert chart.data.startswith(b"\x89PNG\r\n\x1a\n") and "7" in chart.caption
     assert "गेले २४ तास / Last 24 hours: 4" in text and "गेले ७ दिवस / Last 7 days: 4" in text
     assert "mr: 3 — ✅ 1 answered / उत्तर दिले, 🤷 2 don't know / माहीत नाही" in text
     assert "en: 1 — ✅ 0 answered" in text and "👍 1  👎 0" in text
