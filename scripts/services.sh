@@ -5,8 +5,9 @@
 #   scripts/services.sh stop [redis|postgres]     stop them (the data stays in var/services/)
 #   scripts/services.sh status [redis|postgres]   say what runs; exit status 1 if something is down
 #
-# Both listen on 127.0.0.1 only and keep everything under var/services/ (gitignored): they are
-# the project's own, separate from any Redis or PostgreSQL the machine runs as a system service.
+# Both listen on 127.0.0.1 only and keep everything under var/services/ (gitignored; as root,
+# when other users cannot enter the checkout, their data is in /var/lib/samvad-services/): they
+# are the project's own, apart from any Redis or PostgreSQL the machine runs as a system service.
 # Ports: SAMVAD_SERVICES_REDIS_PORT (56379) and SAMVAD_SERVICES_POSTGRES_PORT (55432). One
 # generated password, in var/services/password (mode 0600), is Redis's `requirepass` and the
 # password of the PostgreSQL role `samvad`, which owns the database `samvad` (and may create
@@ -19,13 +20,20 @@ DIR="${SAMVAD_SERVICES_DIR:-$ROOT/var/services}"
 REDIS_PORT="${SAMVAD_SERVICES_REDIS_PORT:-56379}"
 PG_PORT="${SAMVAD_SERVICES_POSTGRES_PORT:-55432}"
 PASSWORD_FILE="$DIR/password"
-REDIS_DIR="$DIR/redis"
-PG_DATA="$DIR/postgres"
-PG_RUN="$DIR/postgres-run"  # its socket and its log
+# As root, the services run as their own users, who must reach their data: when the checkout
+# lies in a folder other users cannot enter (a home or CI folder of mode 0700), their data goes
+# to /var/lib/samvad-services/<checkout hash>/ instead (the password stays in $DIR).
+DATA="$DIR"
+if [ "$(id -u)" = 0 ] && ! runuser -u nobody -- test -x "$ROOT" 2>/dev/null; then
+  DATA="/var/lib/samvad-services/$(printf %s "$ROOT" | sha256sum | cut -c1-12)"
+fi
+REDIS_DIR="$DATA/redis"
+PG_DATA="$DATA/postgres"
+PG_RUN="$DATA/postgres-run"  # its socket and its log
 WAIT_SECONDS=30
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 say() { echo "services: $*"; }
@@ -83,8 +91,8 @@ install_missing() {
 }
 
 ensure_password() {
-  mkdir -p "$DIR"
-  chmod 0755 "$DIR"
+  mkdir -p "$DIR" "$DATA"
+  chmod 0755 "$DIR" "$DATA"
   if [ ! -s "$PASSWORD_FILE" ]; then
     (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$PASSWORD_FILE")
   fi
