@@ -44,7 +44,7 @@ is_root() { [ "$(id -u)" = 0 ]; }
 # Run "$@" as the service user $1 when root (and that user exists), else as ourselves.
 as_user() {
   local user="$1"; shift
-  if is_root && [ "$user" != root ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+  if is_root && [ "$user" != root ]; then (cd / && runuser -u "$user" -- "$@"); else "$@"; fi
 }
 
 # The user a service runs as: its system user when root, else the caller.
