@@ -169,8 +169,10 @@ async def stop_spinner(update: Update) -> None:
 
 
 @contextlib.asynccontextmanager
-async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" now and keep it shown until the block ends."""
+async def typing(bot: Bot, chat_id: int, delay: float = 0.0) -> AsyncIterator[None]:
+    """Show "typing…" once the block has run ``delay`` seconds (0: at once) and keep it shown
+    until the block ends. A quick answer needs none: each "typing…" is one more request
+    within Telegram's flood limit."""
 
     async def show() -> None:
         try:
@@ -179,11 +181,15 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
             logger.debug("could not send the typing action: %s", exc)
 
     async def keep_showing() -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+            await show()
         while True:
             await asyncio.sleep(TYPING_REFRESH)
             await show()
 
-    await show()
+    if delay <= 0:
+        await show()
     task = asyncio.create_task(keep_showing())
     try:
         yield
@@ -245,7 +251,7 @@ async def ask_rasa(
     language = chat_language(update, context) or script_language(message)
     sender = sender_id(chat.id, shared.salt)
     async with shared.lock_for(chat.id):
-        async with typing(context.bot, chat.id):
+        async with typing(context.bot, chat.id, context.bot_data["config"].typing_delay):
             try:
                 replies = read_replies(await shared.rasa.send(sender, message))
                 if article_id is not None and not answered_from(replies, article_id):

@@ -83,6 +83,16 @@ def _digits(raw: str) -> bool:
     return raw.isascii() and raw.isdigit()
 
 
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{name} must be a number of seconds, 0 or more, not {raw!r}")
+    return value
+
+
 def _count(name: str, raw: str) -> int:
     if not _digits(raw) or int(raw) < 1:
         raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}")
@@ -377,6 +387,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SAMVAD_FLOOD_SECONDS", "flood_seconds", "60", "the flood limit's period", _positive),
     Setting(
+        "SAMVAD_TYPING_DELAY",
+        "typing_delay",
+        "0.5",
+        "seconds an answer may take before the bot shows “typing…” (0: at once); each "
+        "“typing…” is one more request within Telegram's 30 a second",
+        _seconds,
+    ),
+    Setting(
         "SAMVAD_CONCURRENT_UPDATES",
         "concurrent_updates",
         "64",
@@ -458,6 +476,7 @@ class Settings:
     actions_port: int = 5055
     flood_messages: int = 12
     flood_seconds: float = 60.0
+    typing_delay: float = 0.5
     concurrent_updates: int = 64
     sender_salt: str | None = None
     staff_ids: frozenset[int] = frozenset()

@@ -96,6 +96,7 @@ def running(tmp_path_factory: pytest.TempPathFactory, index_dir: Path) -> Iterat
         SAMVAD_DATA_DIR=str(stack.data_dir), SAMVAD_TRACKER_DB=str(workdir / "tracker.db"),
         SAMVAD_INDEX_DIR=str(index_dir), SAMVAD_FLOOD_MESSAGES=str(FLOOD_LIMIT),
         SAMVAD_FLOOD_SECONDS="60", SAMVAD_RASA_TIMEOUT="60", SAMVAD_LOG_LEVEL="DEBUG",
+        SAMVAD_TYPING_DELAY="0",  # "typing…" at once, so every answer here is preceded by it
     )  # fmt: skip
     try:
         stack.start()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 
 from bot.flood import FloodLimiter
+from bot.handlers import typing
 from bot.logs import REDACTED, RedactingFilter
 from bot.rasa_client import load_salt, sender_id
 from samvad import Lang, Settings, SettingsError, say, text
+from tests.emulator import BotApiEmulator
 
 TOKEN = "7700123456:AAE-samvad-unit-test-token-Q1w2E3r4T5y6U7i8"
 
@@ -119,3 +123,30 @@ def test_messages_in_the_language_or_both(language: Lang) -> None:
     both = say("error", None)
     assert both == text("error", "mr") + "\n\n" + text("error", "en")
     assert both.startswith(text("error", "mr"))  # Marathi first
+
+
+TYPING_TOKEN = "7700111222:AAF-samvad-typing-test-token-K4j5H6g7F8d9S0a1"
+
+
+@pytest.mark.parametrize(
+    ("delay", "work", "shown"),
+    [(0.0, 0.05, 1), (0.4, 0.05, 0), (0.4, 0.7, 1)],
+    ids=["at-once", "quick-answer-none", "slow-answer-shown"],
+)
+def test_typing_is_shown_only_once_the_answer_takes_its_delay(
+    delay: float, work: float, shown: int
+) -> None:
+    """Through the Bot API emulator, with python-telegram-bot's own Bot: a quick answer costs
+    no "typing…" request; a slow one (or a delay of 0) shows it."""
+    emulator = BotApiEmulator(TYPING_TOKEN).start()
+
+    async def run() -> None:
+        bot = Bot(TYPING_TOKEN, base_url=emulator.base_url)
+        async with bot, typing(bot, 42, delay):
+            await asyncio.sleep(work)
+
+    try:
+        asyncio.run(run())
+        assert [a for c, a, _ in emulator.chat_actions if c == 42] == ["typing"] * shown
+    finally:
+        emulator.stop()

@@ -22,6 +22,7 @@ from samvad.settings import (
     _positive,
     _postgres_url,
     _redis_url,
+    _seconds,
     _staff_ids,
     _text,
     _url,
@@ -37,6 +38,7 @@ BAD_VALUES: dict[Parser, tuple[str, ...]] = {
     _fraction: ("high", "1.5", "-0.1", "nan"),
     _positive: ("soon", "0", "-3", "nan", "inf"),
     _count: ("many", "0", "-2", "1.5", "²"),
+    _seconds: ("soon", "-0.5", "nan", "inf"),
     _port: ("http", "0", "65536", "-1", "²"),
     _url: ("localhost:5005", "ftp://x.example", "127.0.0.1", "http://"),
     _urls: (
@@ -126,6 +128,7 @@ GOOD: dict[str, tuple[str, Any]] = {
     "SAMVAD_FLOOD_MESSAGES": ("1", 1),
     "SAMVAD_FLOOD_SECONDS": ("0.5", 0.5),
     "SAMVAD_CONCURRENT_UPDATES": ("8", 8),
+    "SAMVAD_TYPING_DELAY": ("0", 0.0),
     "SAMVAD_SENDER_SALT": ("sender-salt-value", "sender-salt-value"),
     "SAMVAD_STAFF_IDS": (" 123; -456 ,789,", frozenset({123, -456, 789})),
     "SAMVAD_STAFF_CHECK_SECONDS": ("60", 60.0),
