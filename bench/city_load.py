@@ -91,7 +91,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +102,15 @@ from samvad.messages import text as say  # noqa: E402
 from samvad.settings import Settings  # noqa: E402
 from tests.emulator import BotApiEmulator  # noqa: E402
 from tests.servers import (  # noqa: E402
+    SERVICES_PASSWORD,
     Process,
     RasaStack,
     bot_process,
     build_index,
     free_port,
     http_ok,
+    private_stores,
+    services_psql,
     trained_rasa_model,
 )
 
@@ -121,10 +124,6 @@ QUESTION_FILES = (
 CORPORA = (ROOT / "knowledge", ROOT / "tests" / "fixtures" / "corpus")
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx-rasa.conf"
 NGINX_BIN = Path(shutil.which("nginx") or "/usr/sbin/nginx")
-SERVICES_DIR = Path(os.environ.get("SAMVAD_SERVICES_DIR") or ROOT / "var" / "services")
-PASSWORD_FILE = SERVICES_DIR / "password"
-PG_PORT = os.environ.get("SAMVAD_SERVICES_POSTGRES_PORT") or "55432"
-REDIS_PORT = os.environ.get("SAMVAD_SERVICES_REDIS_PORT") or "56379"
 DEVANAGARI = re.compile("[\u0900-\u097f]")
 NAMES = (
     ("सुनीता", "Sunita"), ("राजेश", "Rajesh"), ("प्रिया", "Priya"), ("अमोल", "Amol"),
@@ -420,17 +419,6 @@ def configs(args: argparse.Namespace) -> dict[str, Config]:
     }  # fmt: skip
 
 
-def psql(sql: str, database: str = "samvad") -> None:
-    """Run ``sql`` as the role ``samvad`` on the private PostgreSQL (errors ignored)."""
-    psql_bin = shutil.which("psql") or "/usr/bin/psql"
-    subprocess.run(
-        [psql_bin, "-X", "-q", "-h", "127.0.0.1", "-p", PG_PORT, "-U", "samvad", "-d", database,
-         "-c", sql],
-        env=dict(os.environ, PGPASSWORD=PASSWORD_FILE.read_text(encoding="utf-8").strip()),
-        capture_output=True, check=False,
-    )  # fmt: skip
-
-
 class Nginx:
     """A private nginx on loopback, from :data:`NGINX_TEMPLATE`, in front of ``upstreams``."""
 
@@ -484,14 +472,7 @@ class Deployment:
         stores: Settings | None = None
         if config.shared:
             self.database = f"samvad_city_{run_id}_{config.name}"
-            stores = replace(
-                Settings(),
-                stores="shared",
-                postgres_url=f"postgresql://samvad@127.0.0.1:{PG_PORT}/{self.database}",
-                postgres_password_file=PASSWORD_FILE,
-                redis_url=f"redis://127.0.0.1:{REDIS_PORT}/1",
-                redis_password_file=PASSWORD_FILE,
-            )
+            stores = private_stores(self.database)
         self.stacks: list[RasaStack] = []
         for n in range(config.replicas):
             stack = RasaStack(workdir / f"rasa{n + 1}", index_dir, model=model, stores=stores,
@@ -519,7 +500,7 @@ class Deployment:
         for stack in self.stacks:
             stack.stop()
         if self.database is not None:
-            psql(f"DROP DATABASE IF EXISTS {self.database}")
+            services_psql(f"DROP DATABASE IF EXISTS {self.database}", check=False)
 
     def cpu_groups(self) -> dict[str, list[int]]:
         def pids(processes: list[Process]) -> list[int]:
@@ -904,7 +885,7 @@ def main(argv: list[str] | None = None) -> int:
     if "replicas" in args.configs and not NGINX_BIN.exists():
         print("replicas needs nginx: apt-get install -y nginx", file=sys.stderr)
         return 2
-    if any(all_configs[c].shared for c in args.configs) and not PASSWORD_FILE.exists():
+    if any(all_configs[c].shared for c in args.configs) and not SERVICES_PASSWORD.exists():
         print("tuned/replicas need the shared stores: bash scripts/services.sh start",
               file=sys.stderr)  # fmt: skip
         return 2

@@ -18,6 +18,7 @@ import fcntl
 import functools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,12 @@ from samvad import Settings
 
 START_TIMEOUT = 300.0
 RASA_TRAIN_LOCK = ROOT / "var" / "rasa" / "train.lock"
+# The project's private Redis and PostgreSQL (scripts/services.sh): where they listen and the
+# file with their password.
+SERVICES_DIR = Path(os.environ.get("SAMVAD_SERVICES_DIR") or ROOT / "var" / "services")
+SERVICES_PASSWORD = SERVICES_DIR / "password"
+SERVICES_POSTGRES_PORT = os.environ.get("SAMVAD_SERVICES_POSTGRES_PORT") or "55432"
+SERVICES_REDIS_PORT = os.environ.get("SAMVAD_SERVICES_REDIS_PORT") or "56379"
 
 
 def free_ports(count: int) -> list[int]:
@@ -183,6 +191,32 @@ def answer_facts(reply: RasaReply) -> dict[str, Any]:
     assert len(facts) == 1, reply
     found: dict[str, Any] = facts[0]
     return found
+
+
+def private_stores(database: str) -> Settings:
+    """Settings for ``SAMVAD_STORES=shared`` on the private services, with Rasa's
+    conversations in ``database`` (Rasa creates it when missing)."""
+    return replace(
+        Settings(),
+        stores="shared",
+        postgres_url=f"postgresql://samvad@127.0.0.1:{SERVICES_POSTGRES_PORT}/{database}",
+        postgres_password_file=SERVICES_PASSWORD,
+        redis_url=f"redis://127.0.0.1:{SERVICES_REDIS_PORT}/1",
+        redis_password_file=SERVICES_PASSWORD,
+    )
+
+
+def services_psql(sql: str, database: str = "samvad", check: bool = True) -> list[list[str]]:
+    """Rows of ``sql`` run as the role ``samvad`` over TCP on the private PostgreSQL, each a
+    list of its columns (``check=False``: an error gives no rows instead of raising)."""
+    psql_bin = shutil.which("psql") or "/usr/bin/psql"
+    done = subprocess.run(
+        [psql_bin, "-X", "-At", "-F", "\t", "-h", "127.0.0.1", "-p", SERVICES_POSTGRES_PORT,
+         "-U", "samvad", "-d", database, "-v", "ON_ERROR_STOP=1"],
+        input=sql, capture_output=True, text=True, check=check,
+        env=dict(os.environ, PGPASSWORD=SERVICES_PASSWORD.read_text(encoding="utf-8").strip()),
+    )  # fmt: skip
+    return [line.split("\t") for line in done.stdout.splitlines()]
 
 
 def build_index(knowledge_dir: Path, index_dir: Path) -> Path:

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import time
 import urllib.error
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +29,18 @@ import pytest
 
 from bot.rasa_client import RasaClient, server_order
 from samvad import Settings
-from tests.servers import RasaReply, RasaStack, answer_facts, build_index, reply_texts
+from tests.servers import (
+    RasaReply,
+    RasaStack,
+    answer_facts,
+    build_index,
+    private_stores,
+    reply_texts,
+    services_psql,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ROOT / "scripts" / "services.sh"
-SERVICES_DIR = Path(os.environ.get("SAMVAD_SERVICES_DIR") or ROOT / "var" / "services")
-PASSWORD_FILE = SERVICES_DIR / "password"
-PG_PORT = os.environ.get("SAMVAD_SERVICES_POSTGRES_PORT") or "55432"
-REDIS_PORT = os.environ.get("SAMVAD_SERVICES_REDIS_PORT") or "56379"
 RUN = uuid.uuid4().hex[:12]
 DATABASE = f"samvad_e2e_{RUN}"  # Rasa creates it (login_db); dropped at the end
 KEY_PREFIX = f"e2e{RUN}"  # Rasa's lock keys; alphanumeric, as Rasa requires
@@ -59,16 +60,9 @@ def services(*args: str) -> str:
     return done.stdout
 
 
-def psql(sql: str, database: str = DATABASE) -> list[list[str]]:
-    """Rows of ``sql`` run as the role ``samvad`` over TCP, each a list of its columns."""
-    psql_bin = shutil.which("psql") or "/usr/bin/psql"
-    done = subprocess.run(
-        [psql_bin, "-X", "-At", "-F", "\t", "-h", "127.0.0.1", "-p", PG_PORT, "-U", "samvad",
-         "-d", database, "-v", "ON_ERROR_STOP=1"],
-        input=sql, capture_output=True, text=True, check=True,
-        env=dict(os.environ, PGPASSWORD=PASSWORD_FILE.read_text(encoding="utf-8").strip()),
-    )  # fmt: skip
-    return [line.split("\t") for line in done.stdout.splitlines()]
+def psql(sql: str) -> list[list[str]]:
+    """Rows of ``sql`` in this run's database."""
+    return services_psql(sql, DATABASE)
 
 
 def events(sender: str) -> list[tuple[str, str | None, dict[str, Any]]]:
@@ -115,16 +109,9 @@ def log_since(stack: RasaStack, offset: int) -> str:
 def stores() -> Iterator[Settings]:
     """Settings for the shared stores of this run: the private services, a database of its own."""
     services("start")
-    yield replace(
-        Settings(),
-        stores="shared",
-        postgres_url=f"postgresql://samvad@127.0.0.1:{PG_PORT}/{DATABASE}",
-        postgres_password_file=PASSWORD_FILE,
-        redis_url=f"redis://127.0.0.1:{REDIS_PORT}/1",
-        redis_password_file=PASSWORD_FILE,
-    )
+    yield private_stores(DATABASE)
     services("start")  # a test that stopped one leaves them running
-    psql(f"DROP DATABASE IF EXISTS {DATABASE}", database="samvad")
+    services_psql(f"DROP DATABASE IF EXISTS {DATABASE}")
 
 
 @pytest.fixture(scope="module")
