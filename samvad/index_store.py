@@ -255,23 +255,21 @@ class IndexSnapshot:
             for i in range(len(chunk.sentences))
         }
 
-    def search_sentences(self, query_vectors: np.ndarray, k: int) -> list[dict[int, float]]:
-        """Per query row: the chunks among the ``k`` nearest sentences, each with its best
+    def search_sentences(self, query_vectors: np.ndarray, k: int) -> dict[int, float]:
+        """The chunks owning the ``k`` nearest sentences of any query row, each with its best
         sentence's cosine (vector_id → score)."""
+        best: dict[int, float] = {}
         if self.sentence_vectors.ntotal == 0:
-            return [{} for _ in range(len(query_vectors))]
+            return best
         scores, ids = self.sentence_vectors.search(
             query_vectors, min(k, self.sentence_vectors.ntotal)
         )
-        owners, rows = self.sentence_owners, []
-        for id_row, score_row in zip(ids, scores, strict=True):
-            best: dict[int, float] = {}
-            for i, score in zip(id_row, score_row, strict=True):
-                chunk = owners.get(int(i))
-                if chunk is not None and score > best.get(chunk, -1.0):
-                    best[chunk] = float(score)
-            rows.append(best)
-        return rows
+        owners = self.sentence_owners
+        for sentence_id, score in zip(ids.ravel(), scores.ravel(), strict=True):
+            chunk = owners.get(int(sentence_id))
+            if chunk is not None and score > best.get(chunk, -1.0):
+                best[chunk] = float(score)
+        return best
 
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """Nearest chunks per query row as (vector_id, cosine score), best first."""

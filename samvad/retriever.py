@@ -190,11 +190,7 @@ class Retriever:
     def sentence_scores(self, query_vectors: np.ndarray) -> dict[int, float]:
         """Best single-sentence cosine per chunk over the query vectors (the chunks owning the
         nearest :data:`SENTENCE_CANDIDATES` sentences of each phrasing)."""
-        best: dict[int, float] = {}
-        for row in self.snapshot.search_sentences(query_vectors, SENTENCE_CANDIDATES):
-            for vector_id, score in row.items():
-                best[vector_id] = max(score, best.get(vector_id, -1.0))
-        return best
+        return self.snapshot.search_sentences(query_vectors, SENTENCE_CANDIDATES)
 
     def add_passage_scores(
         self, dense: dict[int, float], chunks: Iterable[int], query_vectors: np.ndarray

@@ -66,7 +66,7 @@ def test_nearest_sentences_are_scored_by_their_own_vectors(
 ) -> None:
     """Each chunk ``search_sentences`` returns scores as its best sentence does."""
     vector = embedder.embed_queries(["Who attended the signing ceremony?"])
-    (found,) = retriever.snapshot.search_sentences(vector, 20)
+    found = retriever.snapshot.search_sentences(vector, 20)
     assert found
     for vector_id, score in found.items():
         chunk = retriever.snapshot.chunks[vector_id]
