@@ -130,12 +130,15 @@ def main() -> None:
     print(f"fitted on {', '.join(FIT)} ({len(fit)} questions); weights (standardised "
           f"confidence, agreement, bm25, margin, bias) {shown}")  # fmt: skip
     print(f"answer at ≥ {answer_at:.2f}, offer at ≥ {offer_at:.2f} (log-odds)")
+
+    def verdicts(chances: np.ndarray) -> list[str]:
+        return ["answer" if c >= answer_at else "offer" if c >= offer_at else "refuse"
+                for c in chances]  # fmt: skip
+
     for name, rows in scored.items():
         role = "fitted on" if name in FIT else "report only"
         chances = chance(rows)
-        calibrated = [
-            "answer" if c >= answer_at else "offer" if c >= offer_at else "refuse" for c in chances
-        ]
+        calibrated = verdicts(chances)
         in_scope = np.array([r.expected is not None for r in rows])
         print(f"\n== {name} ({len(rows)} questions; {role}); AUROC of the chance "
               f"{auroc(chances, np.array([r.right for r in rows])):.3f} ==")  # fmt: skip
@@ -144,10 +147,7 @@ def main() -> None:
         print(f"  top article right (in scope) {np.mean([r.right for r in rows if r.expected]):.2f}"
               f"; in scope {in_scope.sum()}")  # fmt: skip
     both = [r for name in REPORT for r in scored[name]]
-    chances = chance(both)
-    calibrated = [
-        "answer" if c >= answer_at else "offer" if c >= offer_at else "refuse" for c in chances
-    ]
+    calibrated = verdicts(chance(both))
     print(f"\n== {' + '.join(REPORT)} together (report only) ==")
     print(f"  today       {tally(both, [r.today for r in both])}")
     print(f"  calibrated  {tally(both, calibrated)}")

@@ -55,7 +55,9 @@ async def _post_init(application: SamvadApplication) -> None:
     await application.bot.set_my_commands(commands("mr"), language_code="mr")
     rasa: RasaClient = application.bot_data["services"].rasa
     if not await rasa.healthy():
-        logger.warning("Rasa at %s is not answering yet; replies will apologise", rasa.base_url)
+        logger.warning(
+            "Rasa at %s is not answering yet; replies will apologise", ", ".join(rasa.base_urls)
+        )
     async with notices.staff_lock(application.bot_data):
         await asyncio.to_thread(notices.seed_known_articles, application.bot_data)
     sender = notices.NoticeSender(application)

@@ -59,8 +59,8 @@ logger = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 TYPING_REFRESH = 4.5  # Telegram shows "typing…" for 5 s
-# The only payloads a button press may send to Rasa (the buttons Samvad itself sends).
-# Exactly the payloads Samvad's own buttons carry (actions/actions.py, domain.yml), whole.
+# The only payloads a button press may send to Rasa: exactly those Samvad's own buttons carry
+# (actions/actions.py, domain.yml), matched whole.
 ALLOWED_PAYLOAD = re.compile(
     r'/(?:more|help|choose_article|choose_article\{"article_id": "[a-z0-9][a-z0-9-]{0,79}"\}'
     r'|choose_language\{"language":"(?:mr|en)"\}|feedback\{"helpful":(?:true|false)\})'

@@ -91,11 +91,6 @@ class RasaClient:
             for url in self.base_urls
         ]
 
-    @property
-    def base_url(self) -> str:
-        """The addresses, as shown in the log."""
-        return ", ".join(self.base_urls)
-
     async def send(self, sender: str, message: str) -> list[RasaMessage]:
         """Send one message (text or ``/payload``) and return Rasa's replies.
 
