@@ -1,24 +1,45 @@
-"""Indexing throughput and the time to take one edited article live, on synthetic corpora.
+"""Indexing throughput, edit-to-live time under questions, and the engine's resident memory.
 
 Synthetic articles are built from the Maharashtra legislature question/answer records (MIT,
 ``../shared/data/mahmls-questions``): Marathi and English texts of realistic length.
 
-    .venv/bin/python -m bench.indexing --sizes 1000 10000
+For each size: a full index from scratch in each precision asked for (side by side, same
+corpus); then, with an engine answering dev questions without pause on another thread, the
+real watcher (``samvad watch``'s, with its 1 s debounce) takes each of a few edits live; the
+time runs from the file write until the engine answers from the new text. Last, a separate
+process loads the engine as the action server does and reports its resident memory.
+
+    .venv/bin/python -m bench.indexing --sizes 1000 10000 --precisions float32 bfloat16
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
+import statistics
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
-from bench.common import article_text, load_embedder, mahmls_rows, temp_workdir
+from bench.common import (
+    DEV_QUESTIONS,
+    article_text,
+    dev_questions,
+    load_embedder,
+    mahmls_rows,
+    temp_workdir,
+)
 from samvad.answers import AnswerEngine
 from samvad.indexer import build_index
+from samvad.precision import Precision, choose_precision
 from samvad.settings import Settings
+from samvad.watcher import KnowledgeWatcher
 
 BODY_CHARS = 500
+EDITS = 5
 
 
 def _texts() -> list[tuple[str, str, str]]:
@@ -43,33 +64,134 @@ def write_corpus(folder: Path, size: int) -> None:
         (folder / f"{article_id}.{lang}.md").write_text(text, "utf-8")
 
 
+class Asker(threading.Thread):
+    """Answers the dev questions in a loop until stopped; counts answers and failures."""
+
+    def __init__(self, engine: AnswerEngine) -> None:
+        super().__init__(daemon=True)
+        self.engine = engine
+        self.questions = [q.question for q in dev_questions(DEV_QUESTIONS)]
+        self.stop = threading.Event()
+        self.answered = 0
+        self.failed: list[str] = []
+        self.seconds: list[float] = []
+
+    def run(self) -> None:
+        for question in itertools.cycle(self.questions):
+            if self.stop.is_set():
+                return
+            started = time.perf_counter()
+            try:
+                self.engine.answer(question)
+            except Exception as exc:  # a failed answer is what this benchmark counts
+                self.failed.append(f"{type(exc).__name__}: {exc}")
+                continue
+            self.seconds.append(time.perf_counter() - started)
+            self.answered += 1
+
+
+def edits_live(settings: Settings, precision: Precision) -> tuple[list[float], Asker]:
+    """Seconds from writing each edit until the engine serves it, with questions running."""
+    embedder = load_embedder(threads=1, precision=precision)
+    engine = AnswerEngine(settings, embedder, log=None)
+    asker = Asker(engine)
+    watcher = KnowledgeWatcher(settings, embedder)
+    asker.start()
+    watcher.start()
+    delays = []
+    try:
+        for n in range(EDITS):
+            time.sleep(2.0)  # questions flow before each edit; edits do not batch up
+            path = next(settings.knowledge_dir.glob(f"synthetic-{7 + 31 * n}.*.md"))
+            key = "/".join(path.name.split(".")[:2])
+            marker = f"Samvad benchmark edit {n}."
+            started = time.perf_counter()
+            path.write_text(path.read_text("utf-8") + f"\n{marker}\n", "utf-8")
+            while time.perf_counter() - started < 60:
+                snapshot = engine.index.current().snapshot
+                article = snapshot.articles[key]
+                if any(marker in snapshot.chunks[v].text for v in article.vector_ids):
+                    break
+                time.sleep(0.02)
+            delays.append(time.perf_counter() - started)
+    finally:
+        watcher.stop()
+        asker.stop.set()
+        asker.join(timeout=30)
+    return delays, asker
+
+
+def resident_memory(settings: Settings) -> float:
+    """MB resident in a fresh process holding the engine (as the action server does), after
+    one answer."""
+    env = {
+        **os.environ,
+        "SAMVAD_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+        "SAMVAD_INDEX_DIR": str(settings.index_dir),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.indexing", "--report-memory"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def report_memory() -> None:
+    """Load the engine from the environment's settings, answer once, print VmRSS in MB."""
+    settings = Settings.from_env()
+    embedder = load_embedder(threads=1, precision=choose_precision(settings.precision))
+    AnswerEngine(settings, embedder, log=None).answer("पाणी कधी येईल?")
+    status = Path("/proc/self/status").read_text()
+    rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+    print(rss_kb / 1024)
+
+
 def main() -> None:
-    """Index each corpus size from scratch, then edit one article and time it going live."""
+    """Full index per size and precision, then edits going live, then resident memory."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000])
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=["float32", "bfloat16"],
+        default=[choose_precision("auto")],
+        help="index in each (default: what this CPU runs fast)",
+    )
+    parser.add_argument("--report-memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    embedder = load_embedder()
+    if args.report_memory:
+        report_memory()
+        return
     for size in args.sizes:
         work = temp_workdir(f"index-{size}")
+        write_corpus(work / "knowledge", size)
         settings = Settings.from_env().with_paths(work / "knowledge", work / "index")
-        write_corpus(settings.knowledge_dir, size)
-        started = time.perf_counter()
-        report = build_index(settings, embedder)
-        full = time.perf_counter() - started
-        engine = AnswerEngine(settings, embedder, log=None)
-        edited = next(settings.knowledge_dir.glob("synthetic-7.*.md"))
-        edited.write_text(edited.read_text("utf-8") + "\nSamvad benchmark edit.\n", "utf-8")
-        started = time.perf_counter()
-        edit_report = build_index(settings, embedder)
-        reindexed = time.perf_counter() - started
-        engine.index.current()  # the running engine notices the new generation and reloads
-        live = time.perf_counter() - started
+        for precision in args.precisions:
+            index = work / f"index-{precision}"
+            embedder = load_embedder(precision=precision)
+            started = time.perf_counter()
+            report = build_index(settings.with_paths(index_dir=index), embedder, True)
+            full = time.perf_counter() - started
+            print(
+                f"{size:6} articles, {precision:8}: full index {full:7.1f} s "
+                f"({size / full:5.1f} articles/s, {report.chunks_embedded} passages)",
+                flush=True,
+            )
+            settings = settings.with_paths(index_dir=index)
+        delays, asker = edits_live(settings, args.precisions[-1])
+        per_answer = statistics.median(asker.seconds) * 1000 if asker.seconds else 0.0
         print(
-            f"{size:6} articles: full index {full:7.1f} s "
-            f"({size / full:6.1f} articles/s, {report.chunks_embedded} passages); "
-            f"one edit: {len(edit_report.updated)} file re-embedded, index written in "
-            f"{reindexed:.2f} s, live in the running engine after {live:.2f} s"
+            f"{size:6} articles: {EDITS} edits live after "
+            f"{', '.join(f'{d:.2f}' for d in delays)} s (median {statistics.median(delays):.2f} s, "
+            f"watcher debounce 1 s included); meanwhile {asker.answered} questions answered "
+            f"(p50 {per_answer:.0f} ms), {len(asker.failed)} failed"
+            + (f" — first: {asker.failed[0]}" if asker.failed else ""),
+            flush=True,
         )
+        print(f"{size:6} articles: engine process resident {resident_memory(settings):.0f} MB")
 
 
 if __name__ == "__main__":

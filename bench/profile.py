@@ -119,9 +119,10 @@ def serve_actions(port: int, out: Path) -> None:
     import samvad.answers as answers
     from samvad.index_store import IndexSnapshot, LiveIndex
     from samvad.latent_terms import LatentTermEncoder
+    from samvad.lexical import LexicalIndex
     from samvad.model import Embedder
     from samvad.question_log import QuestionLog
-    from samvad.retriever import LexicalIndex, Retriever
+    from samvad.retriever import Retriever
 
     wrap(ActionExecutor, "run", "executor")
     wrap(project_actions, "_call_engine", "engine_call")

@@ -24,7 +24,7 @@ import numpy as np
 from samvad.catalog import article_version
 from samvad.compose import citation, closest_passage, offer, pick_sentences
 from samvad.decide import Thresholds, Verdict, decide
-from samvad.index_store import IndexSnapshot, LiveIndex, StoredArticle, StoredChunk
+from samvad.index_store import IndexSnapshot, LiveIndex
 from samvad.language import Lang, PreparedQuery, prepare_query
 from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
 from samvad.model import Embedder
@@ -32,6 +32,7 @@ from samvad.privacy import accept, mask
 from samvad.question_log import QuestionLog
 from samvad.reply import Answer, Continuation, Signals
 from samvad.retriever import Hit, Retriever, SearchMode
+from samvad.segment import StoredArticle, StoredChunk
 from samvad.settings import Settings
 
 logger = logging.getLogger(__name__)

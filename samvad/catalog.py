@@ -70,10 +70,7 @@ def read_catalog(index_dir: Path) -> Catalog | None:
     folder = current_folder(index_dir)
     if folder is None:
         return None
-    path = folder / CATALOG_FILE
-    if not path.is_file():  # a generation written before catalogues existed
-        path = folder / "records.json"
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = json.loads((folder / CATALOG_FILE).read_text(encoding="utf-8"))
     entries = tuple(
         CatalogEntry(
             e["id"], e["lang"], e["title"], e["date"], e.get("source"), tuple(e.get("tags", ()))

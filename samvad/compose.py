@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from samvad.index_store import IndexSnapshot, StoredArticle, StoredChunk
+from samvad.index_store import IndexSnapshot
 from samvad.language import Lang, as_language
 from samvad.reply import Citation, Offer
+from samvad.segment import StoredArticle, StoredChunk
 
 MAX_SENTENCES = 3
 # Sentences within this cosine of the best one join the answer (at most MAX_SENTENCES).
@@ -48,7 +49,7 @@ def closest_passage(
 ) -> StoredChunk:
     """The passage of ``article`` closest to the question's ``vectors`` (one row a phrasing)."""
     chunks = [snapshot.chunks[v] for v in article.vector_ids]
-    chunk_vectors = np.vstack([snapshot.vectors.reconstruct(c.vector_id) for c in chunks])
+    chunk_vectors = np.vstack([snapshot.passage_vector(c.vector_id) for c in chunks])
     return chunks[int(np.argmax((chunk_vectors @ vectors.T).max(axis=1)))]
 
 

@@ -1,24 +1,28 @@
-"""The on-disk search index: FAISS vectors, chunk and article records, and a manifest.
+"""The on-disk search index: generations made of immutable segments.
 
-Each build writes a complete new *generation* folder, then switches the ``current`` symlink to it
-with one atomic rename, so a reader always sees either the old index or the new one, never a
-half-written one. The previous generation is kept so a reader that opened it can finish.
+A *generation* is what readers serve: a small folder naming the segments it is made of
+(:mod:`samvad.segment`) and, for each, the article versions dropped from it since (edited or
+deleted). Each build writes a new generation, then switches the ``current`` symlink to it with
+one atomic rename, so a reader always sees either the old index or the new one, never a
+half-written one. An edit writes one small segment and a new generation listing it beside the
+old ones, so it takes time in proportion to the edit, not to the knowledge base; once there are
+many segments, or many dropped versions, the indexer merges them (:meth:`IndexSnapshot.merged`,
+no re-embedding). The previous generation is kept so a reader that opened it can finish.
 
 Layout::
 
     index_dir/
-      current -> gen-20261129T064512-3f2a
-      gen-20261129T064512-3f2a/
-        manifest.json   model identity and dimension, each file's content hash
-        vectors.faiss   IndexIDMap2(IndexFlatIP): normalised chunk vectors, inner product
-        sentences.faiss the same for each sentence of each chunk (to pick answer sentences)
-        latent.npz      each chunk's latent-term vector (sparse; see latent_terms.py), if any
-        records.json    articles and their chunks (text, heading, sentence list, tokens)
+      current -> gen-20261129T064512.046512-3f2a
+      gen-20261129T064512.046512-3f2a/
+        manifest.json   model identity, each file's content hash, the segments and what each
+                        dropped, the size of every file in the folder
         catalog.json    the article versions' titles, dates and tags only (``catalog.py``)
+      segments/
+        seg-20261129T064500.713000-9c1e/   records, passage and sentence vectors, latent vectors
 
 Readers follow the newest generation with :class:`LiveIndex`, which reloads when ``current``
-points elsewhere; :func:`current_generation` is the one place that says which generation is
-current.
+points elsewhere, loading only segments it does not hold yet; :func:`current_generation` is the
+one place that says which generation is current.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as empty:
@@ -29,34 +33,45 @@ current.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
-import functools
 import json
 import logging
 import os
 import secrets
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import faiss
 import numpy as np
 
-from samvad.chunking import vector_id_for
 from samvad.latent_terms import LatentVector
+from samvad.lexical import LexicalIndex
+from samvad.segment import (
+    SEGMENTS_DIR,
+    Segment,
+    SegmentDamagedError,
+    StoredArticle,
+    StoredChunk,
+    all_vectors,
+    fsync_dir,
+    records_of,
+    time_ordered_name,
+    write_json,
+)
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT_LINK = "current"
-LATENT_FILE = "latent.npz"
 CATALOG_FILE = "catalog.json"
 GENERATIONS_KEPT = 2
+# Merge segments once a generation has more than this many.
+MAX_SEGMENTS = 8
+# Merge everything once this share of the stored chunks has been dropped.
+MAX_DROPPED_SHARE = 0.3
 
 
 def current_folder(index_dir: Path) -> Path | None:
@@ -85,69 +100,154 @@ class IndexDamagedError(IndexUnavailableError):
 
 
 @dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as kept in the index: enough to show it and to search it lexically."""
+class Part:
+    """A segment as one generation uses it: without the article versions it dropped."""
 
-    vector_id: int
-    chunk_id: str
-    article_key: str
-    ordinal: int
-    heading: str
-    sentences: tuple[str, ...]
-    tokens: tuple[str, ...] = ()
+    segment: Segment
+    dropped: frozenset[str] = frozenset()
 
     @property
-    def text(self) -> str:
-        """The passage as shown to a citizen."""
-        return " ".join(self.sentences)
+    def dropped_ids(self) -> frozenset[int]:
+        """The vector ids of the dropped article versions' chunks."""
+        articles = self.segment.articles
+        return frozenset(v for key in self.dropped for v in articles[key].vector_ids)
 
 
-@dataclass(frozen=True)
-class StoredArticle:
-    """An indexed article version and the vector ids of its chunks, in order."""
+class VectorParts:
+    """Vectors spread over segments, searched as one index of the live ones only."""
 
-    key: str
-    id: str
-    lang: str
-    title: str
-    date: str
-    path: str
-    content_hash: str
-    source: str | None = None
-    tags: tuple[str, ...] = ()
-    vector_ids: tuple[int, ...] = field(default_factory=tuple)
+    def __init__(self, indexes: Sequence[Any], excluded: Sequence[frozenset[int]]) -> None:
+        self._indexes = list(indexes)
+        self._excluded = list(excluded)
 
+    @property
+    def ntotal(self) -> int:
+        """How many live vectors there are."""
+        stored = sum(int(i.ntotal) for i in self._indexes)
+        return stored - sum(len(e) for e in self._excluded)
 
-def sentence_vector_id(chunk_id: str, position: int) -> int:
-    """The FAISS id of sentence ``position`` of a chunk."""
-    return vector_id_for(f"{chunk_id}.{position}")
+    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """The ``k`` nearest live vectors per query row as (id, inner product), best first."""
+        rows: list[list[tuple[int, float]]] = [[] for _ in range(len(queries))]
+        for index, excluded in zip(self._indexes, self._excluded, strict=True):
+            if index.ntotal == 0:
+                continue
+            scores, ids = index.search(queries, min(k + len(excluded), index.ntotal))
+            for row, id_row, score_row in zip(rows, ids, scores, strict=True):
+                row += [
+                    (int(i), float(s))
+                    for i, s in zip(id_row, score_row, strict=True)
+                    if i != -1 and int(i) not in excluded
+                ]
+        return [sorted(row, key=lambda hit: hit[1], reverse=True)[:k] for row in rows]
 
-
-def new_vector_index(dimension: int) -> Any:
-    """An empty id-mapped inner-product FAISS index for normalised vectors."""
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    def reconstruct(self, vector_id: int, part: int | None = None) -> np.ndarray:
+        """The stored vector of a live id (``part``: the segment holding it, when known)."""
+        if part is not None:
+            return np.asarray(self._indexes[part].reconstruct(vector_id))
+        for index, excluded in zip(reversed(self._indexes), reversed(self._excluded), strict=True):
+            if vector_id not in excluded:
+                with contextlib.suppress(RuntimeError):
+                    return np.asarray(index.reconstruct(vector_id))
+        raise KeyError(vector_id)
 
 
 class IndexSnapshot:
-    """One generation of the index, loaded into memory and never changed by readers."""
+    """One generation of the index, loaded into memory and never changed by readers.
+
+    ``articles``, ``chunks`` and ``latent`` hold the live article versions of every segment;
+    ``vectors`` and ``sentence_vectors`` search the live vectors of all segments as one.
+    """
 
     def __init__(
-        self,
-        manifest: dict[str, Any],
-        vectors: Any,
-        articles: dict[str, StoredArticle],
-        chunks: dict[int, StoredChunk],
-        sentence_vectors: Any,
-        generation: str = "",
-        latent: dict[int, LatentVector] | None = None,
+        self, manifest: dict[str, Any], parts: Sequence[Part], generation: str = ""
     ) -> None:
         self.manifest = manifest
-        self.vectors = vectors
-        self.sentence_vectors = sentence_vectors
-        self.articles = articles
-        self.chunks = chunks
         self.generation = generation
-        self.latent: dict[int, LatentVector] = latent if latent is not None else {}
+        self.parts = list(parts)
+        self.articles: dict[str, StoredArticle] = {}
+        self.chunks: dict[int, StoredChunk] = {}
+        self.latent: dict[int, LatentVector] = {}
+        self._part_of: dict[int, int] = {}
+        dropped_ids = []
+        for position, part in enumerate(self.parts):
+            segment = part.segment
+            for key, article in segment.articles.items():
+                if key in part.dropped:
+                    continue
+                self.articles[key] = article
+                for vector_id in article.vector_ids:
+                    self.chunks[vector_id] = segment.chunks[vector_id]
+                    self._part_of[vector_id] = position
+                    if vector_id in segment.latent:
+                        self.latent[vector_id] = segment.latent[vector_id]
+            dropped_ids.append(part.dropped_ids)
+        self._dropped = dropped_ids
+        self.vectors = VectorParts([p.segment.vectors for p in self.parts], dropped_ids)
+        self.sentence_vectors = VectorParts(
+            [p.segment.sentence_vectors for p in self.parts],
+            [
+                frozenset(s for v in ids for s in p.segment.sentence_ids(v))
+                for p, ids in zip(self.parts, dropped_ids, strict=True)
+            ],
+        )
+
+    @classmethod
+    def empty(cls) -> IndexSnapshot:
+        """A snapshot with no segments (the start of a full build)."""
+        return cls({}, [])
+
+    def lexical(self) -> LexicalIndex:
+        """BM25 over the live chunks (each segment's postings are built once and shared)."""
+        return LexicalIndex(
+            [(p.segment.postings, ids) for p, ids in zip(self.parts, self._dropped, strict=True)]
+        )
+
+    # --- building a new generation (the indexer) -------------------------------------------
+
+    def without(self, keys: set[str]) -> IndexSnapshot:
+        """This snapshot with the article versions ``keys`` dropped from their segments."""
+        parts = [
+            Part(p.segment, p.dropped | (keys & p.segment.articles.keys())) for p in self.parts
+        ]
+        return IndexSnapshot(self.manifest, parts)
+
+    def with_segment(self, segment: Segment) -> IndexSnapshot:
+        """This snapshot with one more segment (newest last)."""
+        return IndexSnapshot(self.manifest, [*self.parts, Part(segment)])
+
+    def needs_merge(self) -> bool:
+        """Whether the indexer should merge segments: too many, or too much dropped."""
+        stored = sum(len(p.segment.chunks) for p in self.parts)
+        dropped = stored - len(self.chunks)
+        return len(self.parts) > MAX_SEGMENTS or (
+            stored > 0 and dropped / stored > MAX_DROPPED_SHARE
+        )
+
+    def merged(self, dimension: int) -> IndexSnapshot:
+        """The same live content in as few segments as pays: the small newer segments merged
+        into one, or everything into one when the oldest has many dropped versions or is not
+        the largest. Vectors are copied, not embedded again."""
+        first = self.parts[0] if self.parts else None
+        keep_first = (
+            first is not None
+            and len(first.dropped_ids) <= MAX_DROPPED_SHARE * len(first.segment.chunks)
+            and len(first.segment.chunks) >= sum(len(p.segment.chunks) for p in self.parts[1:])
+        )
+        kept = [first] if keep_first and first is not None else []
+        merging = self.parts[len(kept) :]
+        segment = Segment.new(dimension)
+        for part in merging:
+            live = {
+                v
+                for key, a in part.segment.articles.items()
+                if key not in part.dropped
+                for v in a.vector_ids
+            }
+            _copy_live(part.segment, segment, live)
+        return IndexSnapshot(self.manifest, [*kept, Part(segment)])
+
+    # --- reading ---------------------------------------------------------------------------
 
     @classmethod
     def load(cls, index_dir: Path) -> IndexSnapshot | None:
@@ -181,48 +281,28 @@ class IndexSnapshot:
     @classmethod
     def load_generation(cls, folder: Path) -> IndexSnapshot | None:
         """Load one generation folder (``None``: an older format); :class:`IndexDamagedError`
-        when a file is missing, truncated or unreadable."""
-        reading = ["manifest.json"]
+        when a file is missing, truncated or unreadable. Segments this process already holds
+        are shared, not read again."""
+        reading = "manifest.json"
         try:
-            manifest = json.loads((folder / reading[-1]).read_text(encoding="utf-8"))
+            manifest = json.loads((folder / reading).read_text(encoding="utf-8"))
             if manifest.get("format_version") != FORMAT_VERSION:
                 return None
-            for name, size in manifest.get("sizes", {}).items():
-                reading.append(name)
-                found = (folder / name).stat().st_size
+            for reading, size in manifest["sizes"].items():
+                found = (folder / reading).stat().st_size
                 if found != size:
                     raise ValueError(f"{size} bytes were written, {found} are there")
-            return cls._read(folder, manifest, reading)
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
-            raise IndexDamagedError(
-                f"index generation {folder.name} is damaged ({reading[-1]}: {exc}); "
-                "run 'samvad index' to rebuild it"
-            ) from exc
-
-    @classmethod
-    def _read(cls, folder: Path, manifest: dict[str, Any], reading: list[str]) -> IndexSnapshot:
-        """The generation's records and vectors; ``reading`` names the file being read."""
-        reading.append("records.json")
-        records = json.loads((folder / "records.json").read_text(encoding="utf-8"))
-        articles = {
-            a["key"]: StoredArticle(
-                **{**a, "tags": tuple(a["tags"]), "vector_ids": tuple(a["vector_ids"])}
-            )
-            for a in records["articles"]
-        }
-        chunks = {
-            c["vector_id"]: StoredChunk(
-                **{**c, "sentences": tuple(c["sentences"]), "tokens": tuple(c["tokens"])}
-            )
-            for c in records["chunks"]
-        }
-        reading.append("vectors.faiss")
-        vectors = faiss.read_index(str(folder / "vectors.faiss"))
-        reading.append("sentences.faiss")
-        sentence_vectors = faiss.read_index(str(folder / "sentences.faiss"))
-        reading.append(LATENT_FILE)
-        latent = _read_latent(folder / LATENT_FILE)
-        return cls(manifest, vectors, articles, chunks, sentence_vectors, folder.name, latent)
+            segments_dir = folder.parent / SEGMENTS_DIR
+            parts = []
+            for listed in manifest["segments"]:
+                reading = listed["name"]
+                segment = Segment.load(segments_dir / listed["name"])
+                parts.append(Part(segment, frozenset(listed["dropped"])))
+        except SegmentDamagedError as exc:
+            raise _damaged(folder, str(exc)) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise _damaged(folder, f"{reading}: {exc}") from exc
+        return cls(manifest, parts, folder.name)
 
     @classmethod
     def require(cls, index_dir: Path) -> IndexSnapshot:
@@ -237,23 +317,15 @@ class IndexSnapshot:
             raise IndexUnavailableError(f"no index in {index_dir}; run 'samvad index' first")
         return snapshot
 
+    def passage_vector(self, vector_id: int) -> np.ndarray:
+        """The stored vector of a live chunk."""
+        return self.vectors.reconstruct(vector_id, self._part_of[vector_id])
+
     def sentence_vectors_of(self, chunk: StoredChunk) -> np.ndarray:
         """The stored vectors of a chunk's sentences, one row per sentence."""
-        return np.vstack(
-            [
-                self.sentence_vectors.reconstruct(sentence_vector_id(chunk.chunk_id, i))
-                for i in range(len(chunk.sentences))
-            ]
-        )
-
-    @functools.cached_property
-    def sentence_owners(self) -> dict[int, int]:
-        """Each sentence vector's id → the vector id of the chunk it belongs to."""
-        return {
-            sentence_vector_id(chunk.chunk_id, i): vector_id
-            for vector_id, chunk in self.chunks.items()
-            for i in range(len(chunk.sentences))
-        }
+        part = self._part_of[chunk.vector_id]
+        ids = self.parts[part].segment.sentence_ids(chunk.vector_id)
+        return np.vstack([self.sentence_vectors.reconstruct(i, part) for i in ids])
 
     def search_sentences(self, query_vectors: np.ndarray, k: int) -> dict[int, float]:
         """The chunks owning the ``k`` nearest sentences of any query row, each with its best
@@ -261,25 +333,66 @@ class IndexSnapshot:
         best: dict[int, float] = {}
         if self.sentence_vectors.ntotal == 0:
             return best
-        scores, ids = self.sentence_vectors.search(
-            query_vectors, min(k, self.sentence_vectors.ntotal)
-        )
-        owners = self.sentence_owners
-        for sentence_id, score in zip(ids.ravel(), scores.ravel(), strict=True):
-            chunk = owners.get(int(sentence_id))
-            if chunk is not None and score > best.get(chunk, -1.0):
-                best[chunk] = float(score)
+        owners: dict[int, int] = {}
+        for part in self.parts:
+            owners.update(part.segment.sentence_owners)
+        for row in self.sentence_vectors.search(query_vectors, k):
+            for sentence_id, score in row:
+                chunk = owners.get(sentence_id)
+                if chunk is not None and chunk in self.chunks and score > best.get(chunk, -1.0):
+                    best[chunk] = score
         return best
 
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """Nearest chunks per query row as (vector_id, cosine score), best first."""
         if self.vectors.ntotal == 0:
             return [[] for _ in range(len(query_vectors))]
-        scores, ids = self.vectors.search(query_vectors, min(k, self.vectors.ntotal))
-        return [
-            [(int(i), float(s)) for i, s in zip(id_row, score_row, strict=True) if i != -1]
-            for id_row, score_row in zip(ids, scores, strict=True)
-        ]
+        return self.vectors.search(query_vectors, k)
+
+
+def _damaged(folder: Path, reason: str) -> IndexDamagedError:
+    return IndexDamagedError(
+        f"index generation {folder.name} is damaged ({reason}); run 'samvad index' to rebuild it"
+    )
+
+
+def _copy_live(source: Segment, target: Segment, live: set[int]) -> None:
+    """Copy the live chunks of ``source`` (vector ids ``live``) with all their vectors."""
+    ids, vectors = all_vectors(source.vectors)
+    keep = np.isin(ids, np.fromiter(live, dtype=np.int64, count=len(live)))
+    if keep.any():
+        target.vectors.add_with_ids(vectors[keep], ids[keep])
+    owners = source.sentence_owners
+    sentence_ids, sentence_vectors = all_vectors(source.sentence_vectors)
+    keep = np.array([owners.get(int(s)) in live for s in sentence_ids], dtype=bool)
+    if keep.any():
+        target.sentence_vectors.add_with_ids(sentence_vectors[keep], sentence_ids[keep])
+    for key, article in source.articles.items():
+        if article.vector_ids and article.vector_ids[0] in live:
+            target.articles[key] = article
+    for vector_id in live:
+        target.chunks[vector_id] = source.chunks[vector_id]
+        if vector_id in source.latent:
+            target.latent[vector_id] = source.latent[vector_id]
+
+
+def stored_records(index_dir: Path) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The current generation's live articles and their chunks as stored (JSON only, no
+    vectors: for readers that never load the model); empty when there is no index."""
+    folder = current_folder(index_dir)
+    if folder is None:
+        return [], {}
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    articles: list[dict[str, Any]] = []
+    chunks: dict[int, dict[str, Any]] = {}
+    for listed in manifest.get("segments", []):
+        records = records_of(folder.parent / SEGMENTS_DIR / listed["name"])
+        dropped = set(listed["dropped"])
+        live = [a for a in records["articles"] if a["key"] not in dropped]
+        wanted = {v for a in live for v in a["vector_ids"]}
+        articles += live
+        chunks.update({c["vector_id"]: c for c in records["chunks"] if c["vector_id"] in wanted})
+    return articles, chunks
 
 
 @contextlib.contextmanager
@@ -295,16 +408,19 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
 
 
 def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
-    """Write ``snapshot`` as a new generation and switch ``current`` to it atomically.
-
-    Returns the generation name. Call inside :func:`writer_lock`.
-    """
+    """Write ``snapshot`` as a new generation (its segments not on disk yet first) and switch
+    ``current`` to it atomically. Returns the generation name. Call inside
+    :func:`writer_lock`."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    name = time.strftime("gen-%Y%m%dT%H%M%S-") + secrets.token_hex(3)
+    segments_dir = index_dir / SEGMENTS_DIR
+    for part in snapshot.parts:
+        if not (segments_dir / part.segment.name).is_dir():
+            part.segment.write(segments_dir)
+    name = time_ordered_name("gen")
     staging = index_dir / f".{name}.partial"
     staging.mkdir()
     try:
-        manifest = _write_files(staging, snapshot, name)
+        manifest = _write_generation(staging, snapshot, name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # a full disk leaves no half generation
         raise
@@ -312,48 +428,31 @@ def write_snapshot(index_dir: Path, snapshot: IndexSnapshot) -> str:
     temp_link = index_dir / f".{CURRENT_LINK}.{secrets.token_hex(3)}"
     temp_link.symlink_to(name)
     os.replace(temp_link, index_dir / CURRENT_LINK)
-    _fsync_dir(index_dir)
-    _prune_generations(index_dir, keep=name)
+    fsync_dir(index_dir)
+    _prune(index_dir, keep=name)
     snapshot.manifest = manifest
     snapshot.generation = name
     return name
 
 
-def _write_files(staging: Path, snapshot: IndexSnapshot, name: str) -> dict[str, Any]:
-    """Write a generation's files into ``staging``; the manifest last, with every file's size
-    (a truncated file is then told from a whole one)."""
-    records = {
-        "articles": [asdict(a) for a in snapshot.articles.values()],
-        "chunks": [asdict(c) for c in snapshot.chunks.values()],
-    }
-    _write_faiss(snapshot.vectors, staging / "vectors.faiss")
-    _write_faiss(snapshot.sentence_vectors, staging / "sentences.faiss")
-    _write_latent(staging / LATENT_FILE, snapshot.latent)
-    _write_json(staging / "records.json", records)
+def _write_generation(staging: Path, snapshot: IndexSnapshot, name: str) -> dict[str, Any]:
+    """Write a generation's files into ``staging``; the manifest last, with every other
+    file's size (a truncated file is then told from a whole one)."""
     catalog = {"articles": [_catalog_record(a) for a in snapshot.articles.values()]}
-    _write_json(staging / CATALOG_FILE, catalog)
-    for faiss_file in ("vectors.faiss", "sentences.faiss"):
-        with (staging / faiss_file).open("rb+") as handle:
-            os.fsync(handle.fileno())
+    write_json(staging / CATALOG_FILE, catalog)
     sizes = {p.name: p.stat().st_size for p in staging.iterdir()}
     manifest = {
         **snapshot.manifest,
         "format_version": FORMAT_VERSION,
         "generation": name,
+        "segments": [
+            {"name": p.segment.name, "dropped": sorted(p.dropped)} for p in snapshot.parts
+        ],
         "sizes": sizes,
     }
-    _write_json(staging / "manifest.json", manifest)
-    _fsync_dir(staging)
+    write_json(staging / "manifest.json", manifest)
+    fsync_dir(staging)
     return manifest
-
-
-def _write_faiss(index: Any, path: Path) -> None:
-    """``faiss.write_index``, its failures (a full disk) raised as ``OSError``."""
-    try:
-        faiss.write_index(index, str(path))
-    except RuntimeError as exc:
-        full = "No space left on device" in str(exc)
-        raise OSError(errno.ENOSPC if full else errno.EIO, f"could not write {path.name}") from exc
 
 
 def _catalog_record(article: StoredArticle) -> dict[str, Any]:
@@ -411,54 +510,9 @@ class LiveIndex(Generic[T]):
         return self._value
 
 
-def _write_latent(path: Path, latent: dict[int, LatentVector]) -> None:
-    """Store sparse vectors as CSR-like arrays: ids, row offsets, feature ids, weights."""
-    ids = np.array(sorted(latent), dtype=np.int64)
-    rows = [latent[int(i)] for i in ids]
-    offsets = np.cumsum([0] + [len(r.indices) for r in rows], dtype=np.int64)
-    empty_i, empty_v = np.zeros(0, np.int32), np.zeros(0, np.float32)
-    with path.open("wb") as handle:
-        np.savez(
-            handle,
-            ids=ids,
-            offsets=offsets,
-            indices=np.concatenate([r.indices for r in rows]) if rows else empty_i,
-            values=np.concatenate([r.values for r in rows]) if rows else empty_v,
-        )
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _read_latent(path: Path) -> dict[int, LatentVector]:
-    """The stored sparse vectors by chunk id (empty for an index written without them)."""
-    if not path.is_file():
-        return {}
-    with np.load(path) as data:
-        ids, offsets = data["ids"], data["offsets"]
-        indices, values = data["indices"], data["values"]
-    return {
-        int(vector_id): LatentVector(indices[start:end], values[start:end])
-        for vector_id, start, end in zip(ids, offsets[:-1], offsets[1:], strict=True)
-    }
-
-
-def _write_json(path: Path, data: Any) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _prune_generations(index_dir: Path, keep: str) -> None:
-    """Delete old generations, keeping the newest ``GENERATIONS_KEPT`` (including ``keep``)."""
+def _prune(index_dir: Path, keep: str) -> None:
+    """Delete old generations, keeping the newest ``GENERATIONS_KEPT`` (including ``keep``),
+    then the segments none of the kept ones lists, and any half-written leftovers."""
     generations = sorted(
         (p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True
     )
@@ -468,3 +522,14 @@ def _prune_generations(index_dir: Path, keep: str) -> None:
             shutil.rmtree(folder, ignore_errors=True)
     for partial in index_dir.glob(".gen-*.partial"):
         shutil.rmtree(partial, ignore_errors=True)
+    segments_dir = index_dir / SEGMENTS_DIR
+    listed: set[str] = set()
+    for name in survivors:
+        try:
+            manifest = json.loads((index_dir / name / "manifest.json").read_text("utf-8"))
+            listed |= {s["name"] for s in manifest["segments"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a kept generation that cannot be read: delete no segment it may list
+    for folder in segments_dir.glob("*"):
+        if folder.is_dir() and folder.name not in listed:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -1,11 +1,13 @@
 """Bring the index in line with ``knowledge/``, re-embedding only what changed.
 
 Files are compared with the last index by content hash: unchanged articles keep their vectors,
-edited ones are re-embedded, deleted ones are removed. A file that fails validation is reported
-and skipped; if an earlier good version of it is in the index, that version stays in service.
-A different model (or dimension) than the one that built the index forces a full rebuild, and
-so does a change of the latent-term head (each passage's sparse "concept" vector, used by the
-answer step to judge whether an article really covers a question).
+edited ones are re-embedded into one new segment and their old versions dropped, deleted ones
+are dropped (see :mod:`samvad.index_store`); so an edit writes only what changed. A file that
+fails validation is reported and skipped; if an earlier good version of it is in the index,
+that version stays in service. A different model (or dimension) than the one that built the
+index forces a full rebuild, and so does a change of the latent-term head (each passage's
+sparse "concept" vector, used by the answer step to judge whether an article really covers a
+question).
 
 Used as (the embedder loads the model, so this is not run as a doctest)::
 
@@ -24,18 +26,10 @@ from tqdm.auto import tqdm  # type: ignore[import-untyped]
 from samvad.analyzer import analyze, skeletons
 from samvad.articles import Article, ArticleError, load_knowledge
 from samvad.chunking import chunk_article, passage_for_embedding
-from samvad.index_store import (
-    IndexDamagedError,
-    IndexSnapshot,
-    StoredArticle,
-    StoredChunk,
-    new_vector_index,
-    sentence_vector_id,
-    write_snapshot,
-    writer_lock,
-)
+from samvad.index_store import IndexDamagedError, IndexSnapshot, write_snapshot, writer_lock
 from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
 from samvad.model import Embedder
+from samvad.segment import Segment, StoredArticle, StoredChunk
 from samvad.settings import Settings
 
 
@@ -135,24 +129,25 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool = Fa
         except IndexDamagedError as exc:
             reason = str(exc).split("; run")[0]
             previous, damaged = None, f"{reason}; every article is embedded again"
-        latent = latent_encoder_for(str(embedder.identity["model"]), embedder.dimension)
+        latent = latent_encoder_for(
+            str(embedder.identity["model"]), embedder.dimension, embedder.precision
+        )
         report = IndexReport(
             skipped=errors, rebuild_reason=damaged or _rebuild_reason(previous, embedder, latent)
         )
         if report.rebuild_reason is not None:
             previous = None
-        snapshot = previous or IndexSnapshot(
-            {}, new_vector_index(embedder.dimension), {}, {}, new_vector_index(embedder.dimension)
-        )
+        snapshot = previous or IndexSnapshot.empty()
         current_keys = {a.key for a in articles}
         broken_paths = {e.path for e in errors}
-        for key, gone in list(snapshot.articles.items()):
+        dropped: set[str] = set()
+        for key, gone in snapshot.articles.items():
             if key in current_keys:
                 continue
             if gone.path in broken_paths:
                 report.kept_previous.append(gone.path)
                 continue
-            _drop(snapshot, gone)
+            dropped.add(key)
             report.removed.append(gone.path)
         to_embed: list[Article] = []
         for article in articles:
@@ -165,15 +160,23 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool = Fa
                 report.unchanged.append(article.path)
                 continue
             if old is not None:
-                _drop(snapshot, old)
+                dropped.add(old.key)
             (report.updated if old is not None else report.added).append(article.path)
             to_embed.append(article)
-        report.chunks_embedded = _embed_articles(
-            snapshot, to_embed, embedder, latent, show_progress
-        )
+        if dropped:
+            snapshot = snapshot.without(dropped)
+        if to_embed:
+            segment = Segment.new(embedder.dimension)
+            report.chunks_embedded = _embed_articles(
+                segment, to_embed, embedder, latent, show_progress
+            )
+            snapshot = snapshot.with_segment(segment)
+        if snapshot.needs_merge():
+            snapshot = snapshot.merged(embedder.dimension)
         snapshot.manifest = {
             "model": embedder.identity,
             "latent_terms": latent.identity if latent is not None else None,
+            "precision": embedder.precision,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "files": {a.path: a.content_hash for a in snapshot.articles.values()},
         }
@@ -181,71 +184,57 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool = Fa
         return report
 
 
-def _drop(snapshot: IndexSnapshot, article: StoredArticle) -> None:
-    """Remove an article's vectors and records from ``snapshot``."""
-    ids = np.array(article.vector_ids, dtype=np.int64)
-    if len(ids):
-        snapshot.vectors.remove_ids(ids)
-    sentence_ids = []
-    for vector_id in article.vector_ids:
-        chunk = snapshot.chunks.pop(vector_id, None)
-        snapshot.latent.pop(vector_id, None)
-        if chunk is not None:
-            sentence_ids += [
-                sentence_vector_id(chunk.chunk_id, i) for i in range(len(chunk.sentences))
-            ]
-    if sentence_ids:
-        snapshot.sentence_vectors.remove_ids(np.array(sentence_ids, dtype=np.int64))
-    del snapshot.articles[article.key]
-
-
 def _embed_articles(
-    snapshot: IndexSnapshot,
+    segment: Segment,
     articles: list[Article],
     embedder: Embedder,
     latent: LatentTermEncoder | None,
     show_progress: bool,
 ) -> int:
-    """Chunk, embed and add ``articles`` to ``snapshot``; return the number of passages."""
-    pending: list[tuple[Article, StoredChunk, str]] = []
+    """Chunk and embed ``articles`` into ``segment``; return the number of passages."""
+    pending: list[tuple[StoredArticle, list[StoredChunk], list[str]]] = []
     for article in articles:
         chunks = chunk_article(article)
+        stored, texts = [], []
         for chunk in chunks:
             embed_text = passage_for_embedding(article, chunk)
             terms = analyze(embed_text)
-            stored = StoredChunk(
-                vector_id=chunk.vector_id,
-                chunk_id=chunk.chunk_id,
-                article_key=article.key,
-                ordinal=chunk.ordinal,
-                heading=chunk.heading,
-                sentences=chunk.sentences,
-                tokens=tuple(terms + skeletons(terms)),
+            stored.append(
+                StoredChunk(
+                    vector_id=chunk.vector_id,
+                    chunk_id=chunk.chunk_id,
+                    article_key=article.key,
+                    ordinal=chunk.ordinal,
+                    heading=chunk.heading,
+                    sentences=chunk.sentences,
+                    tokens=tuple(terms + skeletons(terms)),
+                )
             )
-            pending.append((article, stored, embed_text))
-        snapshot.articles[article.key] = _stored_article(
-            article, tuple(c.vector_id for c in chunks)
+            texts.append(embed_text)
+        pending.append(
+            (_stored_article(article, tuple(c.vector_id for c in chunks)), stored, texts)
         )
-    if not pending:
+    texts = [text for _, _, article_texts in pending for text in article_texts]
+    if not texts:
+        for article_record, _, _ in pending:
+            segment.articles[article_record.key] = article_record
         return 0
-    sentences = [
-        (sentence_vector_id(stored.chunk_id, i), sentence)
-        for _, stored, _ in pending
-        for i, sentence in enumerate(stored.sentences)
-    ]
-    passage_vectors, concepts = _embed_passages(
-        [text for _, _, text in pending], embedder, latent, show_progress
-    )
-    ids = np.array([stored.vector_id for _, stored, _ in pending], dtype=np.int64)
-    snapshot.vectors.add_with_ids(passage_vectors, ids)
-    sentence_vectors = embedder.embed_passages([s for _, s in sentences], show_progress)
-    snapshot.sentence_vectors.add_with_ids(
-        sentence_vectors, np.array([i for i, _ in sentences], dtype=np.int64)
-    )
-    for _, stored, _ in pending:
-        snapshot.chunks[stored.vector_id] = stored
-    snapshot.latent.update(zip((int(i) for i in ids), concepts, strict=False))
-    return len(pending)
+    passage_vectors, concepts = _embed_passages(texts, embedder, latent, show_progress)
+    sentences = [s for _, stored, _ in pending for c in stored for s in c.sentences]
+    sentence_vectors = embedder.embed_passages(sentences, show_progress)
+    passage_at, sentence_at = 0, 0
+    for article_record, stored, _ in pending:
+        count = sum(len(c.sentences) for c in stored)
+        segment.add(
+            article_record,
+            stored,
+            passage_vectors[passage_at : passage_at + len(stored)],
+            sentence_vectors[sentence_at : sentence_at + count],
+            concepts[passage_at : passage_at + len(stored)],
+        )
+        passage_at += len(stored)
+        sentence_at += count
+    return passage_at
 
 
 def _embed_passages(

@@ -24,12 +24,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import bm25s
 import numpy as np
 
 from samvad.analyzer import SKELETON_MARK
-from samvad.index_store import IndexSnapshot, StoredArticle, StoredChunk
+from samvad.index_store import IndexSnapshot
+from samvad.lexical import LexicalIndex
 from samvad.phonetic import Vocabulary
+from samvad.segment import StoredArticle, StoredChunk
 
 SearchMode = Literal["dense", "bm25", "hybrid", "sentences"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "bm25", "hybrid", "sentences")
@@ -51,24 +52,6 @@ class Hit:
     lexical_score: float
 
 
-class LexicalIndex:
-    """BM25 over the chunk terms stored in an index snapshot (built in memory at load)."""
-
-    def __init__(self, chunks: Sequence[StoredChunk]) -> None:
-        self._ids = [c.vector_id for c in chunks]
-        self._bm25 = bm25s.BM25()
-        if self._ids:
-            self._bm25.index([list(c.tokens) or [""] for c in chunks], show_progress=False)
-
-    def scores(self, terms: list[str]) -> dict[int, float]:
-        """BM25 score of every chunk with at least one of ``terms`` (vector_id → score)."""
-        if not self._ids or not terms:
-            return {}
-        raw = self._bm25.get_scores(terms)
-        nonzero = np.flatnonzero(raw > 0)
-        return {self._ids[i]: float(raw[i]) for i in nonzero}
-
-
 def _ranked(scores: dict[int, float], k: int) -> list[int]:
     return sorted(scores, key=lambda vid: scores[vid], reverse=True)[:k]
 
@@ -87,7 +70,7 @@ class Retriever:
 
     def __init__(self, snapshot: IndexSnapshot) -> None:
         self.snapshot = snapshot
-        self.lexical = LexicalIndex(list(snapshot.chunks.values()))
+        self.lexical: LexicalIndex = snapshot.lexical()
 
     @functools.cached_property
     def vocabulary(self) -> Vocabulary:
@@ -198,7 +181,7 @@ class Retriever:
         """Give each of ``chunks`` missing from ``dense`` its passage cosine (best phrasing).
         Such a chunk lies below the dense ranking's candidates, so that ranking is unchanged."""
         for vid in [vid for vid in chunks if vid not in dense]:
-            passage = self.snapshot.vectors.reconstruct(vid)
+            passage = self.snapshot.passage_vector(vid)
             dense[vid] = max(float(np.dot(passage, row)) for row in query_vectors)
 
     def _lang_of(self, vector_id: int) -> str:
@@ -207,6 +190,6 @@ class Retriever:
     def _dense_for(self, query_vector: np.ndarray, vector_ids: list[int]) -> dict[int, float]:
         """Cosine of the query with specific chunks (for BM25-only hits' confidence)."""
         return {
-            vid: float(np.dot(self.snapshot.vectors.reconstruct(vid), query_vector))
+            vid: float(np.dot(self.snapshot.passage_vector(vid), query_vector))
             for vid in vector_ids
         }

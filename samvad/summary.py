@@ -2,7 +2,7 @@
 
 A notice to subscribers carries the article's title, date, source and the first sentences of
 its first passage, exactly as the index holds them (the same sentences an answer would quote).
-:func:`article_summaries` reads them from the generation's ``records.json`` only, so the bot,
+:func:`article_summaries` reads them from the generation's records only (no vectors), so the bot,
 which never loads the embedding model, can make notices. :func:`summary_for` picks the version
 for a subscriber by the one rule of :func:`samvad.catalog.article_version`: their language's
 when it exists, else the other's (and says so).
@@ -16,14 +16,13 @@ when it exists, else the other's (and says so).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from samvad.catalog import article_version
-from samvad.index_store import current_folder
+from samvad.index_store import stored_records
 from samvad.language import LANGUAGES, Lang, as_language
 
 SUMMARY_SENTENCES = 3
@@ -88,13 +87,10 @@ def article_summaries(
 ) -> dict[Lang, Summary]:
     """Every indexed language version of ``article_id``, summarised (empty when the article
     is not in the current index, or there is no index)."""
-    folder = current_folder(index_dir)
-    if folder is None:
-        return {}
-    records = json.loads((folder / "records.json").read_text(encoding="utf-8"))
-    versions = [a for a in records["articles"] if a["id"] == article_id]
+    articles, chunks = stored_records(index_dir)
+    versions = [a for a in articles if a["id"] == article_id]
     first_ids = {a["vector_ids"][0] for a in versions if a["vector_ids"]}
-    first_chunks = {c["vector_id"]: c for c in records["chunks"] if c["vector_id"] in first_ids}
+    first_chunks = {v: chunks[v] for v in first_ids if v in chunks}
     found: dict[Lang, Summary] = {}
     for version in versions:
         language = as_language(version["lang"])

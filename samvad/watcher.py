@@ -15,6 +15,7 @@ Used as (the embedder loads the model, so this is not run as a doctest)::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from samvad.index_store import IndexSnapshot, IndexUnavailableError
 from samvad.indexer import IndexReport, build_index
 from samvad.model import Embedder
 from samvad.settings import Settings
@@ -76,6 +78,9 @@ class KnowledgeWatcher:
         self._debouncer = _Debouncer(debounce_seconds, self.reindex)
         self._observer = Observer()
         self._reindexing = threading.Lock()
+        # The generation last built, held so its segments stay loaded (segment.py): the next
+        # build reads only what it has not seen, not the whole index again.
+        self._held: IndexSnapshot | None = None
 
     def reindex(self) -> IndexReport | None:
         """Bring the index up to date now; returns the report (``None`` if indexing failed)."""
@@ -85,6 +90,8 @@ class KnowledgeWatcher:
             except Exception:
                 logger.exception("re-indexing %s failed", self.settings.knowledge_dir)
                 return None
+            with contextlib.suppress(IndexUnavailableError):
+                self._held = IndexSnapshot.load(self.settings.index_dir)
         for error in report.skipped:
             logger.warning("knowledge file skipped: %s", error)
         logger.info("index updated: %s", report.summary().splitlines()[0])

@@ -38,9 +38,9 @@ from actions.actions import (
     ActionSetLanguage,
 )
 from samvad import AnswerEngine, Lang, QuestionLog, Settings, build_index, from_json, plain_text
-from samvad.index_store import new_vector_index
 from samvad.messages import text as catalogue
 from samvad.model import Embedder
+from samvad.segment import new_vector_index
 from tests.conftest import FICTIONAL_CORPUS, REAL_KNOWLEDGE, copy_articles
 
 slow = pytest.mark.slow

@@ -8,6 +8,7 @@ mounting is not allowed the test is skipped and says why).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -24,6 +25,7 @@ import pytest
 from samvad import AnswerEngine, IndexDamagedError, build_index, current_generation
 from samvad.index_store import IndexSnapshot
 from samvad.model import Embedder
+from samvad.segment import SEGMENTS_DIR
 from samvad.settings import Settings
 from tests.conftest import ROOT
 
@@ -89,6 +91,14 @@ def test_an_index_build_killed_anywhere_leaves_the_last_good_generation(
     assert report.skipped == []
     assert len(IndexSnapshot.require(settings.index_dir).articles) >= 40
     assert not list(settings.index_dir.glob(".gen-*.partial"))
+    assert not list(settings.index_dir.glob(f"{SEGMENTS_DIR}/.seg-*.partial"))
+
+
+def newest_segment(generation: Path) -> Path:
+    """The folder of the last segment a generation lists (the one its build wrote)."""
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    name: str = manifest["segments"][-1]["name"]
+    return generation.parent / SEGMENTS_DIR / name
 
 
 @pytest.mark.parametrize(
@@ -111,14 +121,14 @@ def test_a_damaged_generation_is_named_passed_over_and_rebuilt(
     extra_articles(settings.knowledge_dir, 1)
     build_index(settings, embedder)  # a second generation; the first is kept beside it
     newest = settings.index_dir / str(current_generation(settings.index_dir))
-    target = newest / damaged
+    target = newest / damaged if damaged == "manifest.json" else newest_segment(newest) / damaged
     if how == "truncate":
         target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     elif how == "garbage":
         target.write_bytes(os.urandom(target.stat().st_size))
     else:
         target.unlink()
-    with pytest.raises(IndexDamagedError, match=f"{newest.name} is damaged .{damaged}"):
+    with pytest.raises(IndexDamagedError, match=rf"{newest.name} is damaged \(.*{damaged}"):
         IndexSnapshot.load(settings.index_dir)
     with caplog.at_level(logging.ERROR):
         engine = AnswerEngine(settings, embedder)
@@ -135,8 +145,8 @@ def test_no_readable_generation_is_a_clear_error(
     dev_index_copy: Settings, embedder: Embedder
 ) -> None:
     settings = dev_index_copy
-    folder = settings.index_dir / str(current_generation(settings.index_dir))
-    (folder / "records.json").write_text("{", encoding="utf-8")
+    for segment in (settings.index_dir / SEGMENTS_DIR).iterdir():
+        (segment / "records.json").write_text("{", encoding="utf-8")
     with pytest.raises(IndexDamagedError, match="run 'samvad index' to rebuild it"):
         AnswerEngine(settings, embedder)
 
@@ -177,4 +187,5 @@ def test_a_full_disk_keeps_the_last_good_generation(
     assert "the disk is full" in message and "Traceback" not in stderr.decode()
     assert current_generation(base.index_dir) == good
     assert not list(base.index_dir.glob(".gen-*.partial"))
+    assert not list(base.index_dir.glob(f"{SEGMENTS_DIR}/.seg-*.partial"))
     assert answers_seed(base, embedder)

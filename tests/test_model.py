@@ -1,4 +1,4 @@
-"""The embedder: bfloat16 questions stay interchangeable with float32 ones; token states line up."""
+"""The embedder: bfloat16 vectors stay interchangeable with float32 ones; token states line up."""
 
 from __future__ import annotations
 
@@ -37,8 +37,11 @@ def test_bfloat16_questions_match_float32_ones(embedder: Embedder, fast: Embedde
     assert float((quick * exact).sum(axis=1).min()) >= 0.9999
 
 
-def test_bfloat16_passages_stay_float32(embedder: Embedder, fast: Embedder) -> None:
-    assert np.array_equal(fast.embed_passages(QUESTIONS), embedder.embed_passages(QUESTIONS))
+def test_bfloat16_passages_match_float32_ones(embedder: Embedder, fast: Embedder) -> None:
+    quick, exact = fast.embed_passages(QUESTIONS), embedder.embed_passages(QUESTIONS)
+    assert quick.dtype == np.float32
+    # Measured: at least 0.99999 over the fixture corpus's passages and sentences.
+    assert float((quick * exact).sum(axis=1).min()) >= 0.9999
 
 
 def test_auto_is_not_a_precision(embedder: Embedder) -> None:

@@ -293,11 +293,14 @@ def test_forget_erases_the_subscriptions_and_what_is_owed(
 
 
 def index_with(tmp_path: Path, versions: dict[str, list[str]]) -> Path:
-    """An index generation holding only ``records.json`` (what summaries read): article
-    ``water-cut-kopri`` in each language given, its first chunk's sentences."""
+    """An index generation whose one segment holds only ``records.json`` (what summaries
+    read): article ``water-cut-kopri`` in each language given, its first chunk's sentences,
+    and an older version of it that the generation dropped."""
     index = tmp_path / "index"
     folder = index / "gen-test"
+    segment = index / "segments" / "seg-test"
     folder.mkdir(parents=True)
+    segment.mkdir(parents=True)
     articles, chunks = [], []
     for n, (lang, sentences) in enumerate(versions.items()):
         articles.append(
@@ -312,7 +315,10 @@ def index_with(tmp_path: Path, versions: dict[str, list[str]]) -> Path:
                  "article_key": lang, "ordinal": ordinal, "heading": "", "sentences": said,
                  "tokens": []}
             )  # fmt: skip
-    (folder / "records.json").write_text(json.dumps({"articles": articles, "chunks": chunks}))
+    articles.append({**articles[0], "key": "water-cut-kopri/old", "title": "dropped"})
+    (segment / "records.json").write_text(json.dumps({"articles": articles, "chunks": chunks}))
+    listed = {"name": "seg-test", "dropped": ["water-cut-kopri/old"]}
+    (folder / "manifest.json").write_text(json.dumps({"segments": [listed]}))
     (index / "current").symlink_to("gen-test")
     return index
 
@@ -347,6 +353,7 @@ def test_a_summary_is_the_first_sentences_of_the_first_passage(tmp_path: Path) -
     index = index_with(tmp_path, {"en": sentences})
     (english,) = article_summaries(index, "water-cut-kopri").values()
     assert english.sentences == ("One.", "Two.", "Three.")
+    assert english.title == "title-en"  # not the version the generation dropped
     assert article_summaries(index, "no-such-article") == {}
     assert article_summaries(tmp_path / "no-index", "water-cut-kopri") == {}
     long = index_with(tmp_path / "long", {"en": ["word " * 400]})

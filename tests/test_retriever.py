@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from samvad.index_store import IndexSnapshot, sentence_vector_id
+from samvad.index_store import IndexSnapshot
 from samvad.language import prepare_query
 from samvad.model import Embedder
 from samvad.retriever import SEARCH_MODES, Retriever, SearchMode
@@ -56,7 +56,7 @@ def test_sentence_ranking_keeps_each_hits_passage_cosine(
     hits = retriever.search(vectors, query.terms, top_k=10, mode="sentences")
     snapshot = retriever.snapshot
     for hit in hits:
-        passage = snapshot.vectors.reconstruct(hit.chunk.vector_id)
+        passage = snapshot.passage_vector(hit.chunk.vector_id)
         expected = max(float(np.dot(passage, row)) for row in vectors)
         assert hit.dense_score == pytest.approx(expected, abs=1e-4)
 
@@ -70,15 +70,5 @@ def test_nearest_sentences_are_scored_by_their_own_vectors(
     assert found
     for vector_id, score in found.items():
         chunk = retriever.snapshot.chunks[vector_id]
-        own = [
-            float(
-                np.dot(
-                    retriever.snapshot.sentence_vectors.reconstruct(
-                        sentence_vector_id(chunk.chunk_id, i)
-                    ),
-                    vector[0],
-                )
-            )
-            for i in range(len(chunk.sentences))
-        ]
-        assert score == pytest.approx(max(own), abs=1e-4)
+        own = retriever.snapshot.sentence_vectors_of(chunk) @ vector[0]
+        assert score == pytest.approx(float(own.max()), abs=1e-4)
