@@ -4,10 +4,10 @@ Synthetic articles are built from the Maharashtra legislature question/answer re
 ``../shared/data/mahmls-questions``): Marathi and English texts of realistic length.
 
 For each size: a full index from scratch in each precision asked for (side by side, same
-corpus); then, with an engine answering dev questions without pause on another thread, the
-real watcher (``samvad watch``'s, with its 1 s debounce) takes each of a few edits live; the
-time runs from the file write until the engine answers from the new text. Last, a separate
-process loads the engine as the action server does and reports its resident memory.
+corpus); then, as deployed, ``samvad watch`` runs in its own process (its debounce) while an
+engine here answers dev questions without pause, and each of a few edits is timed from the
+file write until the engine answers from the new text. Last, a separate process loads the
+engine as the action server does and reports its resident memory.
 
     .venv/bin/python -m bench.indexing --sizes 1000 10000 --precisions float32 bfloat16
 """
@@ -36,7 +36,7 @@ from samvad.answers import AnswerEngine
 from samvad.indexer import build_index
 from samvad.precision import Precision, choose_precision
 from samvad.settings import Settings
-from samvad.watcher import KnowledgeWatcher
+from samvad.watcher import DEFAULT_DEBOUNCE_SECONDS
 
 BODY_CHARS = 500
 EDITS = 5
@@ -91,20 +91,39 @@ class Asker(threading.Thread):
 
 
 def edits_live(settings: Settings, precision: Precision) -> tuple[list[float], Asker]:
-    """Seconds from writing each edit until the engine serves it, with questions running."""
+    """Seconds from writing each edit until the engine serves it, with questions running.
+
+    As deployed: ``samvad watch`` in its own process indexes; this process's engine (the
+    action server's) answers questions without pause and picks the new generation up."""
     embedder = load_embedder(threads=1, precision=precision)
     engine = AnswerEngine(settings, embedder, log=None)
+    work = settings.index_dir.parent
+    env = {
+        **os.environ,
+        "SAMVAD_DATA_DIR": str(work / "data"),
+        "SAMVAD_TRACKER_DB": str(work / "tracker.db"),
+        "SAMVAD_PRECISION": precision,
+    }
+    said = work / "watcher.out"
+    samvad = Path(sys.executable).parent / "samvad"
+    command = [str(samvad), "watch", "--knowledge", str(settings.knowledge_dir)]
+    with said.open("w") as out:
+        watcher = subprocess.Popen(
+            [*command, "--index", str(settings.index_dir)], env=env, stdout=out, stderr=out
+        )
     asker = Asker(engine)
-    watcher = KnowledgeWatcher(settings, embedder)
-    asker.start()
-    watcher.start()
     delays = []
     try:
+        while "Watching" not in said.read_text():  # its first pass reads every file
+            if watcher.poll() is not None:
+                raise RuntimeError(f"samvad watch stopped: {said.read_text()[-500:]}")
+            time.sleep(0.5)
+        asker.start()
         for n in range(EDITS):
             time.sleep(2.0)  # questions flow before each edit; edits do not batch up
             path = next(settings.knowledge_dir.glob(f"synthetic-{7 + 31 * n}.*.md"))
             key = "/".join(path.name.split(".")[:2])
-            marker = f"Samvad benchmark edit {n}."
+            marker = f"Samvad benchmark edit {n} at {time.time():.6f}."  # new in every run
             started = time.perf_counter()
             path.write_text(path.read_text("utf-8") + f"\n{marker}\n", "utf-8")
             while time.perf_counter() - started < 60:
@@ -115,9 +134,11 @@ def edits_live(settings: Settings, precision: Precision) -> tuple[list[float], A
                 time.sleep(0.02)
             delays.append(time.perf_counter() - started)
     finally:
-        watcher.stop()
+        watcher.terminate()
+        watcher.wait(timeout=30)
         asker.stop.set()
-        asker.join(timeout=30)
+        if asker.is_alive():
+            asker.join(timeout=30)
     return delays, asker
 
 
@@ -160,18 +181,28 @@ def main() -> None:
         default=[choose_precision("auto")],
         help="index in each (default: what this CPU runs fast)",
     )
+    parser.add_argument(
+        "--existing",
+        type=Path,
+        metavar="WORK",
+        help="skip the full index: time edits on a work folder an earlier run left (its path "
+        "is printed), index of the last precision",
+    )
     parser.add_argument("--report-memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.report_memory:
         report_memory()
         return
     for size in args.sizes:
-        work = temp_workdir(f"index-{size}")
-        write_corpus(work / "knowledge", size)
+        work = args.existing or temp_workdir(f"index-{size}")
+        print(f"{size:6} articles: work folder {work}", flush=True)
+        if args.existing is None:
+            write_corpus(work / "knowledge", size)
         settings = Settings.from_env().with_paths(work / "knowledge", work / "index")
-        for precision in args.precisions:
+        for precision in args.precisions if args.existing is None else []:
             index = work / f"index-{precision}"
-            embedder = load_embedder(precision=precision)
+            # every core (an earlier size's edit pass left torch at one thread)
+            embedder = load_embedder(threads=os.cpu_count(), precision=precision)
             started = time.perf_counter()
             report = build_index(settings.with_paths(index_dir=index), embedder, True)
             full = time.perf_counter() - started
@@ -181,12 +212,14 @@ def main() -> None:
                 flush=True,
             )
             settings = settings.with_paths(index_dir=index)
+        settings = settings.with_paths(index_dir=work / f"index-{args.precisions[-1]}")
         delays, asker = edits_live(settings, args.precisions[-1])
         per_answer = statistics.median(asker.seconds) * 1000 if asker.seconds else 0.0
         print(
             f"{size:6} articles: {EDITS} edits live after "
             f"{', '.join(f'{d:.2f}' for d in delays)} s (median {statistics.median(delays):.2f} s, "
-            f"watcher debounce 1 s included); meanwhile {asker.answered} questions answered "
+            f"samvad watch's {DEFAULT_DEBOUNCE_SECONDS} s debounce included); "
+            f"meanwhile {asker.answered} questions answered "
             f"(p50 {per_answer:.0f} ms), {len(asker.failed)} failed"
             + (f" — first: {asker.failed[0]}" if asker.failed else ""),
             flush=True,

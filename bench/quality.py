@@ -3,8 +3,9 @@
 The scoring is :func:`samvad.evaluation.judge`, the one ``samvad eval`` uses for staff. For
 each question set and each kind of question it prints, for today's engine and for each change
 tried — sentence ranking (search mode ``sentences``: chunks also ranked by their best
-sentence) and corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
-the index's own words) — top article right, answered with the key fact, reached in one tap
+sentence), corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
+the index's own words) and, on a CPU that runs bfloat16, the index built in float32 as before
+passages followed the precision — top article right, answered with the key fact, reached in one tap
 (answered with the fact, or the right article among the offers), answered from the wrong
 article, and for out-of-scope questions how many were answered directly; then the warm
 latency per question (p50 / p95). All serve the same index and the same model; each question
@@ -100,9 +101,8 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     args = parser.parse_args()
     embedder = load_embedder(threads=1, precision=choose_precision("auto"))
-    settings, seconds = build_temp_index(
-        [DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("quality")
-    )
+    folders = [DEV_CORPUS, ROOT / "knowledge"]
+    settings, seconds = build_temp_index(folders, embedder, temp_workdir("quality"))
     print(f"indexed in {seconds:.1f} s; precision {embedder.precision}")
     today = AnswerEngine(settings, embedder)
     engines: dict[str, tuple[AnswerEngine, SearchMode]] = {
@@ -110,6 +110,9 @@ def main() -> None:
         "sentence ranking": (today, "sentences"),
         "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), "hybrid"),
     }
+    if embedder.precision != "float32":  # the index as it was built before passages followed
+        exact, _ = build_temp_index(folders, load_embedder(), temp_workdir("quality-float32"))
+        engines["index in float32"] = (AnswerEngine(exact, embedder), "hybrid")
     for engine, mode in engines.values():
         engine.answer("warm up", mode=mode)
     for name in args.sets:

@@ -28,7 +28,14 @@ from bot.handlers import (
 )
 from bot.rasa_client import sender_id
 from bot.render import Button, button_rows, escape, keyboard
-from samvad import QuestionLog, Settings, forget_citizen, record_erasure, say
+from samvad import (
+    QuestionLog,
+    Settings,
+    conversation_store,
+    forget_citizen,
+    record_erasure,
+    say,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +106,7 @@ async def on_forget_button(update: Update, context: Context) -> None:
     erased = await asyncio.to_thread(
         forget_citizen,
         settings.data_dir,
-        settings.tracker_db,
+        conversation_store(settings),
         log.user_hash(sender) or "",
         sender,
     )

@@ -19,6 +19,12 @@ from samvad.articles import (
 from samvad.audit import AuditLog
 from samvad.catalog import Catalog, CatalogEntry, CatalogReader, article_version, read_catalog
 from samvad.charts import DailyStats, Outcomes, chart_png, chart_svg, daily_stats, html_report
+from samvad.conversations import (
+    Conversations,
+    PostgresConversations,
+    SQLiteConversations,
+    conversation_store,
+)
 from samvad.decide import Thresholds, Verdict, decide
 from samvad.index_store import IndexDamagedError, IndexUnavailableError, current_generation
 from samvad.indexer import IndexReport, build_index
@@ -96,6 +102,7 @@ __all__ = [
     "CatalogReader",
     "Citation",
     "Continuation",
+    "Conversations",
     "DailyStats",
     "Delivery",
     "Erased",
@@ -110,10 +117,12 @@ __all__ = [
     "Outcome",
     "Outcomes",
     "PersonalDataFilter",
+    "PostgresConversations",
     "Progress",
     "QuestionLog",
     "ReplyFormatError",
     "Retrieval",
+    "SQLiteConversations",
     "Settings",
     "SettingsError",
     "Signals",
@@ -135,6 +144,7 @@ __all__ = [
     "chart_png",
     "chart_svg",
     "clear_language",
+    "conversation_store",
     "current_generation",
     "daily_stats",
     "decide",

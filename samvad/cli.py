@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from samvad.answers import AnswerEngine
 from samvad.articles import load_knowledge
+from samvad.conversations import conversation_store
 from samvad.evaluation import EvalFileError, judge, read_cases
 from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
@@ -32,6 +33,7 @@ from samvad.retention import Erased, every, forget_citizen, purge_expired, recor
 from samvad.retriever import SEARCH_MODES, Hit
 from samvad.settings import Settings, SettingsError, settings_help
 from samvad.topics import TOPICS_FILE, load_topics
+from samvad.watcher import DEFAULT_DEBOUNCE_SECONDS
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -145,9 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--debounce",
         type=float,
-        default=1.0,
+        default=DEFAULT_DEBOUNCE_SECONDS,
         metavar="SECONDS",
-        help="wait this long after the last change before re-indexing (1.0)",
+        help="wait this long after the last change before re-indexing (%(default)s)",
     )
 
     report = commands.add_parser(
@@ -404,7 +406,7 @@ def cmd_watch(args: argparse.Namespace, out: TextIO) -> int:
 def _purge(settings: Settings) -> Erased:
     return purge_expired(
         settings.data_dir,
-        settings.tracker_db,
+        conversation_store(settings),
         settings.retention_days,
         settings.audit_retention_days,
     )
@@ -456,7 +458,7 @@ def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
     settings = _settings(args)
     salt = settings.user_salt or QuestionLog(settings.data_dir).salt
     erased = forget_citizen(
-        settings.data_dir, settings.tracker_db, user_hash, sender_id=None, salt=salt
+        settings.data_dir, conversation_store(settings), user_hash, sender_id=None, salt=salt
     )
     record_erasure(settings.data_dir, erased, by_staff=args.staff_id)
     print(f"Erased {erased.summary()}.", file=out)

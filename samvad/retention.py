@@ -14,32 +14,35 @@ the bot's salted chat hash. Two operations act on all of it:
   they last) too. The erasure is recorded in the audit with counts only.
 
 Deleted rows are overwritten (SQLite ``secure_delete``) and the write-ahead log is truncated,
-so no copy of the text stays in the database files. Rasa's tracker store is SQLite here
-(``SAMVAD_TRACKER_DB``); its ``events`` table is Rasa's own SQL tracker-store schema.
+so no copy of the text stays in the database files. Rasa's tracker store is SQLite
+(``SAMVAD_TRACKER_DB``) or, with ``SAMVAD_STORES=shared``, PostgreSQL: conversations are
+erased from whichever Rasa uses (:mod:`samvad.conversations`).
 
 >>> import tempfile
 >>> from samvad.question_log import QuestionLog
 >>> folder = Path(tempfile.mkdtemp())
 >>> log = QuestionLog(folder, salt="s")
 >>> log.record_question("पाणी कधी येईल?", "mr", 0.7, answered=False, user_id="chat-1")
->>> forget_citizen(folder, folder / "no-tracker.db", log.user_hash("chat-1") or "").questions
+>>> from samvad.conversations import SQLiteConversations
+>>> none = SQLiteConversations(folder / "no-tracker.db")
+>>> forget_citizen(folder, none, log.user_hash("chat-1") or "").questions
 1
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from samvad.audit import AuditLog
-from samvad.sqlite_db import DB_NAME
+from samvad.conversations import Conversations
+from samvad.sqlite_db import DB_NAME, erasing, has_table
 
 logger = logging.getLogger(__name__)
 # Tables of samvad.db that hold citizens' data, and the column with each row's time.
@@ -80,25 +83,6 @@ class Erased:
         )
 
 
-@contextlib.contextmanager
-def _erasing(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection whose deletions overwrite the deleted content; the write-ahead log is
-    truncated afterwards so no old page survives in it."""
-    db = sqlite3.connect(path, timeout=10)
-    try:
-        db.execute("PRAGMA secure_delete=ON")
-        with db:
-            yield db
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()
-
-
-def _has_table(db: sqlite3.Connection, table: str) -> bool:
-    found = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,))
-    return found.fetchone() is not None
-
-
 def _user_hash(salt: str, sender_id: str) -> str:
     """The question log's hash of a Rasa sender id (as ``QuestionLog.user_hash`` makes it)."""
     return hashlib.sha256(f"{salt}:{sender_id}".encode()).hexdigest()[:16]
@@ -110,7 +94,7 @@ def _forget_subscriptions(
     """Delete the chats (subscriber rows, their subscriptions and every notice row owed to
     them) whose salted hash is ``sender_id``, or hashes to ``user_hash`` with ``salt``; how
     many subscriptions they had."""
-    if not _has_table(db, "subscribers"):
+    if not has_table(db, "subscribers"):
         return 0
     rows = db.execute("SELECT chat_id, sender FROM subscribers").fetchall()
     if sender_id is not None:
@@ -123,14 +107,14 @@ def _forget_subscriptions(
     for chat in chats:
         removed += db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat,)).rowcount
         db.execute("DELETE FROM subscribers WHERE chat_id = ?", (chat,))
-        if _has_table(db, "outbox"):
+        if has_table(db, "outbox"):
             db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat,))
     return removed
 
 
 def forget_citizen(
     data_dir: Path,
-    tracker_db: Path,
+    conversations: Conversations,
     user_hash: str,
     sender_id: str | None = None,
     salt: str | None = None,
@@ -142,23 +126,16 @@ def forget_citizen(
     counts: dict[str, int] = {}
     database = data_dir / DB_NAME
     if database.is_file():
-        with _erasing(database) as db:
+        with erasing(database) as db:
             for table in CITIZEN_TABLES:
-                if _has_table(db, table):
+                if has_table(db, table):
                     cursor = db.execute(f"DELETE FROM {table} WHERE user_hash = ?", (user_hash,))
                     counts[table] = cursor.rowcount
             counts["subscriptions"] = _forget_subscriptions(db, user_hash, sender_id, salt)
-    events = 0
-    if tracker_db.is_file():
-        with _erasing(tracker_db) as db:
-            if _has_table(db, "events"):
-                senders = [sender_id] if sender_id is not None else []
-                if sender_id is None and salt is not None:
-                    rows = db.execute("SELECT DISTINCT sender_id FROM events").fetchall()
-                    senders = [s for (s,) in rows if _user_hash(salt, s) == user_hash]
-                for sender in senders:
-                    cursor = db.execute("DELETE FROM events WHERE sender_id = ?", (sender,))
-                    events += cursor.rowcount
+    senders = [sender_id] if sender_id is not None else []
+    if sender_id is None and salt is not None:
+        senders = [s for s in conversations.senders() if _user_hash(salt, s) == user_hash]
+    events = sum(conversations.forget(sender) for sender in senders)
     return Erased(
         counts.get("questions", 0),
         counts.get("picks", 0),
@@ -170,7 +147,7 @@ def forget_citizen(
 
 def purge_expired(
     data_dir: Path,
-    tracker_db: Path,
+    conversations: Conversations,
     retention_days: int,
     audit_retention_days: int,
     now: dt.datetime | None = None,
@@ -183,26 +160,21 @@ def purge_expired(
     counts: dict[str, int] = {}
     database = data_dir / DB_NAME
     if database.is_file():
-        with _erasing(database) as db:
+        with erasing(database) as db:
             for table, column in CITIZEN_TABLES.items():
-                if _has_table(db, table):
+                if has_table(db, table):
                     cursor = db.execute(
                         f"DELETE FROM {table} WHERE {column} < ?",
                         (cutoff.isoformat(timespec="seconds"),),
                     )
                     counts[table] = cursor.rowcount
-            if _has_table(db, "audit"):
+            if has_table(db, "audit"):
                 cursor = db.execute(
                     "DELETE FROM audit WHERE at < ?",
                     (audit_cutoff.isoformat(timespec="seconds"),),
                 )
                 counts["audit"] = cursor.rowcount
-    events = 0
-    if tracker_db.is_file():
-        with _erasing(tracker_db) as db:
-            if _has_table(db, "events"):
-                cursor = db.execute("DELETE FROM events WHERE timestamp < ?", (cutoff.timestamp(),))
-                events = cursor.rowcount
+    events = conversations.purge(before=cutoff.timestamp())
     return Erased(
         counts.get("questions", 0),
         counts.get("picks", 0),

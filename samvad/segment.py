@@ -316,8 +316,9 @@ def _read_latent(path: Path) -> dict[int, LatentVector]:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as UTF-8 JSON and fsync it."""
+    text = json.dumps(data, ensure_ascii=False, default=str)  # in one piece: C encoder
     with path.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, default=str)
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -27,3 +27,23 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
             yield db
     finally:
         db.close()
+
+
+@contextlib.contextmanager
+def erasing(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection whose deletions overwrite the deleted content (committed on success); the
+    write-ahead log is truncated afterwards so no old page survives in it."""
+    db = sqlite3.connect(path, timeout=10)
+    try:
+        db.execute("PRAGMA secure_delete=ON")
+        with db:
+            yield db
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
+def has_table(db: sqlite3.Connection, table: str) -> bool:
+    """Whether the database holds ``table``."""
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,))
+    return found.fetchone() is not None

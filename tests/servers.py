@@ -206,6 +206,19 @@ def private_stores(database: str) -> Settings:
     )
 
 
+def services(*args: str) -> str:
+    """``scripts/services.sh ARGS`` (e.g. ``start``); its output (a failure fails the test
+    with it)."""
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "services.sh"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def services_psql(sql: str, database: str = "samvad", check: bool = True) -> list[list[str]]:
     """Rows of ``sql`` run as the role ``samvad`` over TCP on the private PostgreSQL, each a
     list of its columns (``check=False``: an error gives no rows instead of raising)."""

@@ -123,3 +123,27 @@ def test_real_knowledge_folder_is_valid() -> None:
         "mr",
         "en",
     }
+
+
+@pytest.mark.parametrize(("text", "lang"), [(MARATHI, "mr"), (ENGLISH, "en")])
+def test_reading_the_folder_again_parses_only_what_changed(
+    tmp_path: Path, text: str, lang: str
+) -> None:
+    """Unchanged files come back as the very article parsed before; an edited one is parsed
+    again, and one broken by the edit is still reported (a failure is never remembered)."""
+    path = tmp_path / f"kopri.{lang}.md"
+    path.write_text(text, encoding="utf-8")
+    (first,), _ = load_knowledge(tmp_path)
+    (again,), _ = load_knowledge(tmp_path)
+    assert again is first
+    path.write_text(text + "Edited.\n", encoding="utf-8")
+    (edited,), _ = load_knowledge(tmp_path)
+    assert edited is not first and edited.body.endswith("Edited.")
+    assert edited.content_hash != first.content_hash
+    path.write_text(text.replace(f"lang: {lang}", "lang: xx"), encoding="utf-8")
+    for _ in range(2):
+        articles, errors = load_knowledge(tmp_path)
+        assert articles == [] and [e.line for e in errors] == [3]
+    path.write_text(text, encoding="utf-8")
+    (restored,), _ = load_knowledge(tmp_path)
+    assert restored == first

@@ -268,18 +268,19 @@ def test_the_last_sent_notice_of_an_article(subs: Subscriptions, outbox: Outbox)
 def test_forget_erases_the_subscriptions_and_what_is_owed(
     subs: Subscriptions, outbox: Outbox, tmp_path: Path, by: str
 ) -> None:
-    from samvad import QuestionLog
+    from samvad import QuestionLog, SQLiteConversations
 
     log = QuestionLog(tmp_path, salt=SALT)
+    no_tracker = SQLiteConversations(tmp_path / "none.db")
     subs.subscribe(1, "sender-1", "mr", "water")
     subs.subscribe(1, "sender-1", "mr", "roads")
     subs.subscribe(2, "sender-2", "en", "water")
     notice_id = confirmed(outbox, ["water"])
     user_hash = log.user_hash("sender-1") or ""
     if by == "citizen":
-        erased = forget_citizen(tmp_path, tmp_path / "none.db", user_hash, "sender-1")
+        erased = forget_citizen(tmp_path, no_tracker, user_hash, "sender-1")
     else:
-        erased = forget_citizen(tmp_path, tmp_path / "none.db", user_hash, salt=SALT)
+        erased = forget_citizen(tmp_path, no_tracker, user_hash, salt=SALT)
     assert erased.subscriptions == 2 and erased.total == 2
     assert "2 subscriptions" in erased.summary()
     assert [chat for chat, _ in subs.chats()] == [2]

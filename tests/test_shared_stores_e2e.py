@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 import urllib.error
 import uuid
@@ -28,7 +27,7 @@ from typing import Any
 import pytest
 
 from bot.rasa_client import RasaClient, server_order
-from samvad import Settings
+from samvad import PostgresConversations, Settings, conversation_store
 from tests.servers import (
     RasaReply,
     RasaStack,
@@ -36,11 +35,11 @@ from tests.servers import (
     build_index,
     private_stores,
     reply_texts,
+    services,
     services_psql,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ROOT / "scripts" / "services.sh"
 RUN = uuid.uuid4().hex[:12]
 DATABASE = f"samvad_e2e_{RUN}"  # Rasa creates it (login_db); dropped at the end
 KEY_PREFIX = f"e2e{RUN}"  # Rasa's lock keys; alphanumeric, as Rasa requires
@@ -49,15 +48,6 @@ ENGLISH_WELCOME = "Hello! I am Samvad"
 RECOVERY_SECONDS = 90.0
 
 pytestmark = pytest.mark.slow
-
-
-def services(*args: str) -> str:
-    """``scripts/services.sh ARGS``; its output (a failure fails the test with it)."""
-    done = subprocess.run(
-        ["bash", str(SERVICES), *args], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def psql(sql: str) -> list[list[str]]:
@@ -280,3 +270,24 @@ def test_the_bots_client_keeps_each_chat_on_one_server_and_fails_over_when_it_is
         a.rasa.process = None
         a.rasa.start()
     assert reply_texts(a.say(on_a[0], question))
+
+
+def test_forget_and_purge_erase_conversations_rasa_keeps_in_postgresql(
+    pair: tuple[RasaStack, RasaStack], stores: Settings
+) -> None:
+    """``/forget`` and the retention purge reach the conversations Rasa itself wrote to
+    PostgreSQL (``conversation_store`` follows ``SAMVAD_STORES``), and only the right ones."""
+    a, _ = pair
+    gone, kept = f"forgotten-{RUN}", f"kept-{RUN}"
+    for sender in (gone, kept):
+        assert reply_texts(a.say(sender, MARATHI_QUESTION))
+    store = conversation_store(stores)
+    assert isinstance(store, PostgresConversations)
+    assert {gone, kept} <= set(store.senders())
+    stored = len(events(gone))
+    assert stored > 0
+    assert store.forget(gone) == stored
+    assert events(gone) == [] and events(kept)
+    assert store.purge(before=0.0) == 0 and events(kept)
+    assert store.purge(before=time.time() + 1) > 0
+    assert events(kept) == []
