@@ -4,12 +4,13 @@ The scoring is :func:`samvad.evaluation.judge`, the one ``samvad eval`` uses for
 each question set and each kind of question it prints, for today's engine and for each change
 tried — sentence ranking (search mode ``sentences``: chunks also ranked by their best
 sentence), corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
-the index's own words) and, on a CPU that runs bfloat16, the index built in float32 as before
-passages followed the precision — top article right, answered with the key fact, reached in one tap
-(answered with the fact, or the right article among the offers), answered from the wrong
-article, and for out-of-scope questions how many were answered directly; then the warm
-latency per question (p50 / p95). All serve the same index and the same model; each question
-goes to each in turn, so machine noise hits all alike.
+the index's own words), today's without fact sentences (``samvad/facts.py``: a sentence holding
+the kind of fact asked for joins the answer) and, on a CPU that runs bfloat16, the index built
+in float32 as before passages followed the precision — top article right, answered with the key
+fact, reached in one tap (answered with the fact, or the right article among the offers),
+answered from the wrong article, and for out-of-scope questions how many were answered
+directly; then the warm latency per question (p50 / p95). All serve the same index and the same
+model; each question goes to each in turn, so machine noise hits all alike.
 
 Sets: ``dev`` and ``heldout`` (tests/fixtures), ``tuning`` and ``kept_aside``
 (tests/fixtures/questions_v2). Tune on ``dev`` and ``tuning`` only; ``heldout`` and
@@ -109,6 +110,10 @@ def main() -> None:
         "today": (today, "hybrid"),
         "sentence ranking": (today, "sentences"),
         "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), "hybrid"),
+        "without fact sentences": (
+            AnswerEngine(settings, embedder, fact_sentences=False),
+            "hybrid",
+        ),
     }
     if embedder.precision != "float32":  # the index as it was built before passages followed
         exact, _ = build_temp_index(folders, load_embedder(), temp_workdir("quality-float32"))
