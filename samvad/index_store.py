@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -112,6 +113,27 @@ class Part:
         articles = self.segment.articles
         return frozenset(v for key in self.dropped for v in articles[key].vector_ids)
 
+    def copy_live_into(self, target: Segment) -> None:
+        """Copy the article versions not dropped, with their chunks and all their vectors."""
+        source = self.segment
+        live = set(source.chunks) - self.dropped_ids
+        ids, vectors = all_vectors(source.vectors)
+        keep = np.isin(ids, np.fromiter(live, dtype=np.int64, count=len(live)))
+        if keep.any():
+            target.vectors.add_with_ids(vectors[keep], ids[keep])
+        owners = source.sentence_owners
+        sentence_ids, sentence_vectors = all_vectors(source.sentence_vectors)
+        keep = np.array([owners.get(int(s)) in live for s in sentence_ids], dtype=bool)
+        if keep.any():
+            target.sentence_vectors.add_with_ids(sentence_vectors[keep], sentence_ids[keep])
+        target.articles.update(
+            (key, a) for key, a in source.articles.items() if key not in self.dropped
+        )
+        for vector_id in live:
+            target.chunks[vector_id] = source.chunks[vector_id]
+            if vector_id in source.latent:
+                target.latent[vector_id] = source.latent[vector_id]
+
 
 class VectorParts:
     """Vectors spread over segments, searched as one index of the live ones only."""
@@ -141,15 +163,9 @@ class VectorParts:
                 ]
         return [sorted(row, key=lambda hit: hit[1], reverse=True)[:k] for row in rows]
 
-    def reconstruct(self, vector_id: int, part: int | None = None) -> np.ndarray:
-        """The stored vector of a live id (``part``: the segment holding it, when known)."""
-        if part is not None:
-            return np.asarray(self._indexes[part].reconstruct(vector_id))
-        for index, excluded in zip(reversed(self._indexes), reversed(self._excluded), strict=True):
-            if vector_id not in excluded:
-                with contextlib.suppress(RuntimeError):
-                    return np.asarray(index.reconstruct(vector_id))
-        raise KeyError(vector_id)
+    def reconstruct(self, vector_id: int, part: int) -> np.ndarray:
+        """The stored vector of a live id held by segment number ``part``."""
+        return np.asarray(self._indexes[part].reconstruct(vector_id))
 
 
 class IndexSnapshot:
@@ -238,13 +254,7 @@ class IndexSnapshot:
         merging = self.parts[len(kept) :]
         segment = Segment.new(dimension)
         for part in merging:
-            live = {
-                v
-                for key, a in part.segment.articles.items()
-                if key not in part.dropped
-                for v in a.vector_ids
-            }
-            _copy_live(part.segment, segment, live)
+            part.copy_live_into(segment)
         return IndexSnapshot(self.manifest, [*kept, Part(segment)])
 
     # --- reading ---------------------------------------------------------------------------
@@ -331,11 +341,7 @@ class IndexSnapshot:
         """The chunks owning the ``k`` nearest sentences of any query row, each with its best
         sentence's cosine (vector_id → score)."""
         best: dict[int, float] = {}
-        if self.sentence_vectors.ntotal == 0:
-            return best
-        owners: dict[int, int] = {}
-        for part in self.parts:
-            owners.update(part.segment.sentence_owners)
+        owners = self.sentence_owners
         for row in self.sentence_vectors.search(query_vectors, k):
             for sentence_id, score in row:
                 chunk = owners.get(sentence_id)
@@ -343,10 +349,17 @@ class IndexSnapshot:
                     best[chunk] = score
         return best
 
+    @functools.cached_property
+    def sentence_owners(self) -> dict[int, int]:
+        """Each sentence vector's id → the vector id of the chunk it belongs to (built on
+        first use from the segments' own maps, then kept with this generation)."""
+        owners: dict[int, int] = {}
+        for part in self.parts:
+            owners.update(part.segment.sentence_owners)
+        return owners
+
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """Nearest chunks per query row as (vector_id, cosine score), best first."""
-        if self.vectors.ntotal == 0:
-            return [[] for _ in range(len(query_vectors))]
         return self.vectors.search(query_vectors, k)
 
 
@@ -354,26 +367,6 @@ def _damaged(folder: Path, reason: str) -> IndexDamagedError:
     return IndexDamagedError(
         f"index generation {folder.name} is damaged ({reason}); run 'samvad index' to rebuild it"
     )
-
-
-def _copy_live(source: Segment, target: Segment, live: set[int]) -> None:
-    """Copy the live chunks of ``source`` (vector ids ``live``) with all their vectors."""
-    ids, vectors = all_vectors(source.vectors)
-    keep = np.isin(ids, np.fromiter(live, dtype=np.int64, count=len(live)))
-    if keep.any():
-        target.vectors.add_with_ids(vectors[keep], ids[keep])
-    owners = source.sentence_owners
-    sentence_ids, sentence_vectors = all_vectors(source.sentence_vectors)
-    keep = np.array([owners.get(int(s)) in live for s in sentence_ids], dtype=bool)
-    if keep.any():
-        target.sentence_vectors.add_with_ids(sentence_vectors[keep], sentence_ids[keep])
-    for key, article in source.articles.items():
-        if article.vector_ids and article.vector_ids[0] in live:
-            target.articles[key] = article
-    for vector_id in live:
-        target.chunks[vector_id] = source.chunks[vector_id]
-        if vector_id in source.latent:
-            target.latent[vector_id] = source.latent[vector_id]
 
 
 def stored_records(index_dir: Path) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:

@@ -39,12 +39,10 @@ class TermPostings:
         self.vector_ids = np.array(vector_ids, dtype=np.int64)
         self.position = {int(v): i for i, v in enumerate(vector_ids)}
         self.lengths = np.array([max(len(t), 1) for t in token_lists], dtype=np.float64)
+        self.token_lists = token_lists
         gathered: dict[str, tuple[list[int], list[int]]] = {}
-        self.counts: list[Counter[str]] = []
         for row, tokens in enumerate(token_lists):
-            counts = Counter(tokens or ("",))
-            self.counts.append(counts)
-            for term, n in counts.items():
+            for term, n in Counter(tokens or ("",)).items():
                 rows, tfs = gathered.setdefault(term, ([], []))
                 rows.append(row)
                 tfs.append(n)
@@ -68,7 +66,7 @@ class LexicalIndex:
                 live = np.ones(len(postings.vector_ids), dtype=bool)
                 live[rows] = False
                 for row in rows:
-                    self._dropped_df.update(postings.counts[row].keys())
+                    self._dropped_df.update(set(postings.token_lists[row] or ("",)))
             self._parts.append((postings, live))
             docs += len(postings.vector_ids) - len(rows)
             length += float(postings.lengths.sum() - postings.lengths[rows].sum())
@@ -85,17 +83,19 @@ class LexicalIndex:
         if not self.documents or not terms:
             return {}
         weights = Counter(terms)
+        idf = {}
+        for term in weights:
+            df = self.document_frequency(term)
+            idf[term] = math.log(1 + (self.documents - df + 0.5) / (df + 0.5))
         found: dict[int, float] = {}
         for postings, live in self._parts:
             total = np.zeros(len(postings.vector_ids), dtype=np.float64)
             for term, times in weights.items():
                 if term not in postings.terms:
                     continue
-                df = self.document_frequency(term)
-                idf = math.log(1 + (self.documents - df + 0.5) / (df + 0.5))
                 rows, tf = postings.terms[term]
                 norm = K1 * (1 - B + B * postings.lengths[rows] / self._average)
-                np.add.at(total, rows, times * idf * tf / (norm + tf))
+                np.add.at(total, rows, times * idf[term] * tf / (norm + tf))
             if live is not None:
                 total[~live] = 0.0
             for row in np.flatnonzero(total > 0):

@@ -240,7 +240,7 @@ class Segment:
                 if found != size:
                     raise ValueError(f"{size} bytes were written, {found} are there")
             reading = "records.json"
-            records = json.loads((folder / reading).read_text(encoding="utf-8"))
+            records = records_of(folder)
             articles = {
                 a["key"]: StoredArticle(
                     **{**a, "tags": tuple(a["tags"]), "vector_ids": tuple(a["vector_ids"])}
