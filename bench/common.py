@@ -8,7 +8,7 @@ import shutil
 import statistics
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from samvad.indexer import build_index
@@ -34,10 +34,14 @@ class EvalQuestion:
     expected_fact: str | None = None
 
 
-def load_embedder(threads: int | None = None, precision: Precision = "float32") -> Embedder:
+def load_embedder(
+    threads: int | None = None, precision: Precision = "float32", adapter: str | None = None
+) -> Embedder:
     """The configured model, provisioned if needed (``threads=1`` as the engine serves), with
-    questions run in ``precision``."""
+    questions run in ``precision``; ``adapter`` overrides ``SAMVAD_MODEL_ADAPTER``."""
     settings = Settings.from_env()
+    if adapter is not None:
+        settings = replace(settings, model_adapter=adapter)
     path = provision_model(settings, show_progress=False).path
     return Embedder(path, name=settings.model, threads=threads, precision=precision)
 

@@ -5,12 +5,14 @@ each question set and each kind of question it prints, for today's engine and fo
 tried — sentence ranking (search mode ``sentences``: chunks also ranked by their best
 sentence), corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
 the index's own words), today's without fact sentences (``samvad/facts.py``: a sentence holding
-the kind of fact asked for joins the answer) and, on a CPU that runs bfloat16, the index built
-in float32 as before passages followed the precision — top article right, answered with the key
-fact, reached in one tap (answered with the fact, or the right article among the offers),
-answered from the wrong article, and for out-of-scope questions how many were answered
-directly; then the warm latency per question (p50 / p95). All serve the same index and the same
-model; each question goes to each in turn, so machine noise hits all alike.
+the kind of fact asked for joins the answer), the model with the other adapter setting
+(``SAMVAD_MODEL_ADAPTER``: the adapter merged or not, with its own index) and, on a CPU that
+runs bfloat16, the index built in float32 as before passages followed the precision — top
+article right, answered with the key fact, reached in one tap (answered with the fact, or the
+right article among the offers), answered from the wrong article, and for out-of-scope
+questions how many were answered directly; then the warm latency per question (p50 / p95).
+All but the adapter variant serve the same index and the same model; each question goes to
+each in turn, so machine noise hits all alike.
 
 Sets: ``dev`` and ``heldout`` (tests/fixtures), ``tuning`` and ``kept_aside``
 (tests/fixtures/questions_v2). Tune on ``dev`` and ``tuning`` only; ``heldout`` and
@@ -42,6 +44,7 @@ from samvad import Answer, AnswerEngine
 from samvad.evaluation import Case, judge
 from samvad.precision import choose_precision
 from samvad.retriever import SearchMode
+from samvad.settings import Settings
 
 SETS = {
     "dev": ROOT / "tests" / "fixtures" / "dev_questions.jsonl",
@@ -115,6 +118,11 @@ def main() -> None:
             "hybrid",
         ),
     }
+    configured = Settings.from_env().model_adapter
+    other = "e5-small-mr-en" if configured == "none" else "none"
+    swapped = load_embedder(threads=1, precision=embedder.precision, adapter=other)
+    swapped_index, _ = build_temp_index(folders, swapped, temp_workdir(f"quality-{other}"))
+    engines[f"model adapter {other}"] = (AnswerEngine(swapped_index, swapped), "hybrid")
     if embedder.precision != "float32":  # the index as it was built before passages followed
         exact, _ = build_temp_index(folders, load_embedder(), temp_workdir("quality-float32"))
         engines["index in float32"] = (AnswerEngine(exact, embedder), "hybrid")

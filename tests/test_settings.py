@@ -92,6 +92,7 @@ GOOD: dict[str, tuple[str, Any]] = {
     "SAMVAD_DATA_DIR": ("~/samvad-var", Path("~/samvad-var").expanduser()),
     "SAMVAD_MODEL": ("/models/e5", "/models/e5"),
     "SAMVAD_MODEL_CACHE": ("/cache/models", Path("/cache/models")),
+    "SAMVAD_MODEL_ADAPTER": ("E5-Small-MR-EN", "e5-small-mr-en"),
     "SAMVAD_PRECISION": ("BFloat16", "bfloat16"),
     "SAMVAD_ABSTAIN_BELOW": ("0.7", 0.7),
     "SAMVAD_AGREEMENT_BELOW": ("0", 0.0),
