@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from telegram import Bot
@@ -148,5 +151,30 @@ def test_typing_is_shown_only_once_the_answer_takes_its_delay(
     try:
         asyncio.run(run())
         assert [a for c, a, _ in emulator.chat_actions if c == 42] == ["typing"] * shown
+    finally:
+        emulator.stop()
+
+
+def test_a_request_the_bot_gives_up_midway_is_dropped_not_refused() -> None:
+    """ "typing…" is cancelled when the answer is ready, sometimes mid-request (seen in CI as
+    a refused sendChatAction without a chat). As a real Bot API server, the emulator drops an
+    incomplete request and records no error; it goes on serving."""
+    emulator = BotApiEmulator(TYPING_TOKEN).start()
+    try:
+        host, port = urlsplit(emulator.base_url).hostname, urlsplit(emulator.base_url).port
+        with socket.create_connection((str(host), int(port or 80)), timeout=5) as raw:
+            raw.sendall(
+                f"POST /bot{TYPING_TOKEN}/sendChatAction HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/json\r\nContent-Length: 40\r\n\r\n".encode()
+            )
+        time.sleep(0.3)
+
+        async def run() -> None:
+            async with Bot(TYPING_TOKEN, base_url=emulator.base_url) as bot:
+                await bot.send_chat_action(42, "typing")
+
+        asyncio.run(run())
+        assert emulator.errors == []
+        assert [(c, a) for c, a, _ in emulator.chat_actions] == [(42, "typing")]
     finally:
         emulator.stop()

@@ -659,6 +659,8 @@ class BotApiEmulator:
             def _params(self) -> dict[str, Any]:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:  # the client gave up mid-request (a cancelled task):
+                    raise ConnectionAbortedError  # a real server drops it, records nothing
                 kind = self.headers.get("Content-Type", "")
                 params: dict[str, Any] = {}
                 if "json" in kind and body:
@@ -715,6 +717,9 @@ class BotApiEmulator:
                         raise ApiError(401, "Unauthorized")
                     params = self._params()
                     result = emulator.call(parts[1], params)
+                except ConnectionAbortedError:
+                    self.close_connection = True
+                    return
                 except ApiError as exc:
                     emulator.errors.append((parts[-1], exc.description))
                     self._reply(exc.code, {"ok": False, "error_code": exc.code,
