@@ -28,12 +28,12 @@ import time
 import numpy as np
 
 from bench.common import SHARED_DATA, load_embedder
-from bench.crosslingual import best_sentence, read_task
+from bench.crosslingual import Task, best_sentence, read_task
 from samvad.model import Embedder
 from samvad.precision import choose_precision
 from samvad.romanizer import romanize
+from samvad.settings import SHIPPED_ADAPTER
 
-ADAPTER = "e5-small-mr-en"
 SEED = 20261203
 
 
@@ -43,7 +43,10 @@ def recall_at(scores: np.ndarray, truth: np.ndarray, k: int) -> float:
     return float(((scores > own).sum(axis=1) < k).mean())
 
 
-def tasks(args: argparse.Namespace) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
+Tasks = dict[str, tuple[list[str], list[str], np.ndarray]]
+
+
+def read_tasks(args: argparse.Namespace, legislature: Task) -> Tasks:
     """Per task: questions, documents and each question's document index."""
     folder = SHARED_DATA / "tatoeba-mar-eng"
     marathi = (folder / "tatoeba.mar-eng.mar").read_text("utf-8").splitlines()[: args.tatoeba]
@@ -53,7 +56,6 @@ def tasks(args: argparse.Namespace) -> dict[str, tuple[list[str], list[str], np.
     contexts = sorted({r["context"] for r in rows})
     where = {c: n for n, c in enumerate(contexts)}
     squad = rows[: args.squad]
-    legislature = read_task(args.legislature, 8)
     rng = random.Random(SEED)
     mr_titles = [doc[0] for doc in legislature.sentences]
     own = np.arange(len(legislature.questions))
@@ -70,7 +72,7 @@ def tasks(args: argparse.Namespace) -> dict[str, tuple[list[str], list[str], np.
     }
 
 
-def evaluate(embedder: Embedder, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+def evaluate(embedder: Embedder, tasks: Tasks, legislature: Task) -> dict[str, tuple[float, float]]:
     """R@1 and R@5 of every task (and best-sentence legislature) with one model."""
     figures: dict[str, tuple[float, float]] = {}
     cache: dict[tuple[str, ...], np.ndarray] = {}
@@ -81,10 +83,9 @@ def evaluate(embedder: Embedder, args: argparse.Namespace) -> dict[str, tuple[fl
             cache[key] = embedder.embed_passages(texts, show_progress=True)
         return cache[key]
 
-    for name, (questions, documents, truth) in tasks(args).items():
+    for name, (questions, documents, truth) in tasks.items():
         scores = embedder.embed_queries(questions) @ passages(documents).T
         figures[name] = (recall_at(scores, truth, 1), recall_at(scores, truth, 5))
-    legislature = read_task(args.legislature, 8)
     flat = [s for doc in legislature.sentences for s in doc]
     owner = np.repeat(
         np.arange(len(legislature.sentences)), [len(d) for d in legislature.sentences]
@@ -93,7 +94,7 @@ def evaluate(embedder: Embedder, args: argparse.Namespace) -> dict[str, tuple[fl
     own = np.arange(len(legislature.questions))
     for name, questions in (
         ("legislature en→mr, best sentence", legislature.questions),
-        ("legislature roman→mr, best sentence", tasks(args)["legislature roman→mr"][0]),
+        ("legislature roman→mr, best sentence", tasks["legislature roman→mr"][0]),
     ):
         scores = best_sentence(embedder.embed_queries(questions), sentences, owner)
         figures[name] = (recall_at(scores, own, 1), recall_at(scores, own, 5))
@@ -108,10 +109,13 @@ def main() -> None:
     parser.add_argument("--legislature", type=int, default=1000)
     args = parser.parse_args()
     precision = choose_precision("auto")
+    legislature = read_task(args.legislature, 8)
+    tasks = read_tasks(args, legislature)
     results = {}
-    for label, adapter in (("plain", "none"), ("adapted", ADAPTER)):
+    for label, adapter in (("plain", "none"), ("adapted", SHIPPED_ADAPTER)):
         started = time.perf_counter()
-        results[label] = evaluate(load_embedder(precision=precision, adapter=adapter), args)
+        embedder = load_embedder(precision=precision, adapter=adapter)
+        results[label] = evaluate(embedder, tasks, legislature)
         print(f"{label}: {time.perf_counter() - started:.0f} s", flush=True)
     print(f"\nprecision {precision}; R@1 / R@5, the model alone (cosine), plain vs adapted")
     for name in results["plain"]:

@@ -44,7 +44,7 @@ from samvad import Answer, AnswerEngine
 from samvad.evaluation import Case, judge
 from samvad.precision import choose_precision
 from samvad.retriever import SearchMode
-from samvad.settings import Settings
+from samvad.settings import SHIPPED_ADAPTER, Settings
 
 SETS = {
     "dev": ROOT / "tests" / "fixtures" / "dev_questions.jsonl",
@@ -119,7 +119,7 @@ def main() -> None:
         ),
     }
     configured = Settings.from_env().model_adapter
-    other = "e5-small-mr-en" if configured == "none" else "none"
+    other = SHIPPED_ADAPTER if configured == "none" else "none"
     swapped = load_embedder(threads=1, precision=embedder.precision, adapter=other)
     swapped_index, _ = build_temp_index(folders, swapped, temp_workdir(f"quality-{other}"))
     engines[f"model adapter {other}"] = (AnswerEngine(swapped_index, swapped), "hybrid")

@@ -31,7 +31,8 @@ from samvad.precision import PRECISION_SETTINGS
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 # Adapters trained for the default model (samvad/adapters/<name>.safetensors, made by
 # scripts/train_adapter.py), merged into it when it is provisioned.
-MODEL_ADAPTERS = ("none", "e5-small-mr-en")
+SHIPPED_ADAPTER = "e5-small-mr-en"
+MODEL_ADAPTERS = ("none", SHIPPED_ADAPTER)
 DEFAULT_MODEL_ADAPTER = "none"
 # The four answer thresholds, calibrated by ``bench/answers.py --calibrate`` (see
 # ``samvad/decide.py`` for how and on what).

@@ -44,11 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import mahmls_rows  # noqa: E402
-from samvad.adapter import peft_factors, save_adapter  # noqa: E402
+from samvad.adapter import ADAPTERS_DIR, peft_factors, save_adapter  # noqa: E402
 from samvad.chunking import split_sentences  # noqa: E402
 from samvad.romanizer import romanize  # noqa: E402
+from samvad.settings import SHIPPED_ADAPTER  # noqa: E402
 
-ADAPTER_FILE = ROOT / "samvad" / "adapters" / "e5-small-mr-en.safetensors"
+ADAPTER_FILE = ADAPTERS_DIR / f"{SHIPPED_ADAPTER}.safetensors"
 YEARS = (2014, 2020)
 CHECK_ROWS = 200
 TARGETS = ["query", "key", "value", "dense"]
