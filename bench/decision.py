@@ -13,6 +13,9 @@ was answered from a wrong article or out of scope; it offers the closest article
 clears the lower threshold at which the right article is among the three offered for
 ``--offer-recall`` (90 %) of the fitting questions that have one; else it refuses.
 
+``no gap`` is the engine without the cross-language gap (``samvad/language_gap.py``) under
+today's thresholds, side by side; ``today`` and ``calibrated`` have the gap.
+
 Per set and decision it prints: in-scope answered from the right article, answered from a
 wrong one, reached in one tap without the fact check (answered right, or the right article
 among three offers), and out-of-scope answered directly.
@@ -105,6 +108,11 @@ def main() -> None:
     embedder = load_embedder(threads=1, precision=choose_precision("auto"))
     settings, _ = build_temp_index([DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("dec"))
     engine = AnswerEngine(settings, embedder)
+    before = AnswerEngine(settings, embedder, language_gap=False)
+    no_gap = {
+        name: [score(before, q.question, q.expected_article) for q in dev_questions(Path(path))]
+        for name, path in SETS.items()
+    }
     scored = {
         name: [score(engine, q.question, q.expected_article) for q in dev_questions(Path(path))]
         for name, path in SETS.items()
@@ -142,13 +150,18 @@ def main() -> None:
         in_scope = np.array([r.expected is not None for r in rows])
         print(f"\n== {name} ({len(rows)} questions; {role}); AUROC of the chance "
               f"{auroc(chances, np.array([r.right for r in rows])):.3f} ==")  # fmt: skip
+        old = no_gap[name]
+        print(f"  no gap      {tally(old, [r.today for r in old])}")
         print(f"  today       {tally(rows, [r.today for r in rows])}")
         print(f"  calibrated  {tally(rows, calibrated)}")
         print(f"  top article right (in scope) {np.mean([r.right for r in rows if r.expected]):.2f}"
-              f"; in scope {in_scope.sum()}")  # fmt: skip
+              f" (no gap {np.mean([r.right for r in old if r.expected]):.2f}); "
+              f"in scope {in_scope.sum()}")  # fmt: skip
     both = [r for name in REPORT for r in scored[name]]
     calibrated = verdicts(chance(both))
     print(f"\n== {' + '.join(REPORT)} together (report only) ==")
+    old = [r for name in REPORT for r in no_gap[name]]
+    print(f"  no gap      {tally(old, [r.today for r in old])}")
     print(f"  today       {tally(both, [r.today for r in both])}")
     print(f"  calibrated  {tally(both, calibrated)}")
 

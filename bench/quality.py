@@ -113,6 +113,7 @@ def main() -> None:
         "today": (today, "hybrid"),
         "sentence ranking": (today, "sentences"),
         "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), "hybrid"),
+        "without language gap": (AnswerEngine(settings, embedder, language_gap=False), "hybrid"),
         "without fact sentences": (
             AnswerEngine(settings, embedder, fact_sentences=False),
             "hybrid",

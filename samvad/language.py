@@ -308,6 +308,9 @@ def romanized_to_devanagari(text: str) -> str:
     return re.sub(r"\u094d(?=\s|$|[?!.,])", "", devanagari)
 
 
+_DEVANAGARI_CHAR = re.compile(r"[\u0900-\u097f]")
+
+
 @dataclass(frozen=True)
 class PreparedQuery:
     """A question ready to search: its language, phrasings to embed and terms for BM25."""
@@ -317,6 +320,19 @@ class PreparedQuery:
     phrasings: tuple[str, ...]
     terms: tuple[str, ...]
     corpus_words: tuple[str, ...] = ()
+
+    @property
+    def phrasing_langs(self) -> tuple[Lang | None, ...]:
+        """Each phrasing's language by its script (Devanagari: ``mr``, Latin: ``en``), or
+        ``None`` for the Latin phrasing of romanized Marathi (see ``samvad/language_gap.py``).
+
+        >>> prepare_query("pani kadhi yenar").phrasing_langs
+        (None, 'mr')
+        """
+        return tuple(
+            "mr" if _DEVANAGARI_CHAR.search(p) else None if self.detected.romanized else "en"
+            for p in self.phrasings
+        )
 
     @property
     def lexical_langs(self) -> frozenset[str]:

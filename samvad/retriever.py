@@ -28,6 +28,7 @@ import numpy as np
 
 from samvad.analyzer import SKELETON_MARK
 from samvad.index_store import IndexSnapshot
+from samvad.language_gap import LanguageGap
 from samvad.lexical import LexicalIndex
 from samvad.phonetic import Vocabulary
 from samvad.segment import StoredArticle, StoredChunk
@@ -84,12 +85,31 @@ class Retriever:
             )
         )
 
-    def dense_scores(self, query_vectors: np.ndarray, k: int = CANDIDATES) -> dict[int, float]:
-        """Best cosine per chunk over the query vectors (one row per phrasing of the question)."""
+    def dense_scores(
+        self,
+        query_vectors: np.ndarray,
+        k: int = CANDIDATES,
+        gap: LanguageGap | None = None,
+        query_langs: Sequence[str | None] = (),
+    ) -> dict[int, float]:
+        """Best cosine per chunk over the query vectors (one row per phrasing of the question).
+
+        With a ``gap`` and each phrasing's language (``query_langs``), a chunk in another
+        language than a phrasing gets that pair's gap added to their cosine (the candidates
+        are still the nearest ``k`` by plain cosine)."""
         best: dict[int, float] = {}
         for row in self.snapshot.search(query_vectors, k):
             for vector_id, score in row:
                 best[vector_id] = max(score, best.get(vector_id, -1.0))
+        if gap is None or not any(query_langs):
+            return best
+        for vector_id in best:
+            lang = self._lang_of(vector_id)
+            passage = self.snapshot.passage_vector(vector_id)
+            best[vector_id] = max(
+                float(np.dot(passage, row)) + gap.of(question_lang, lang)
+                for row, question_lang in zip(query_vectors, query_langs, strict=True)
+            )
         return best
 
     def rank(
@@ -154,13 +174,16 @@ class Retriever:
         top_k: int = 5,
         mode: SearchMode = "hybrid",
         lexical_langs: frozenset[str] = frozenset({"mr", "en"}),
+        gap: LanguageGap | None = None,
+        query_langs: Sequence[str | None] = (),
     ) -> list[Hit]:
-        """Best ``top_k`` passages for a question's vectors (one row per phrasing) and terms."""
+        """Best ``top_k`` passages for a question's vectors (one row per phrasing) and terms;
+        ``gap`` and ``query_langs`` as in :meth:`dense_scores`."""
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         sentences: dict[int, float] = {}
         if mode != "bm25":
-            dense = self.dense_scores(query_vectors)
+            dense = self.dense_scores(query_vectors, gap=gap, query_langs=query_langs)
         if mode != "dense":
             lexical = self.lexical.scores(list(terms))
         if mode == "bm25" and lexical:
