@@ -30,8 +30,12 @@ def test_no_gap_where_it_was_not_measured(identity: dict[str, object]) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["not json", '{"model": "m"}', '{"model": "m", "gaps": {"en-mr": 0.1}}',
-     '{"model": "m", "gaps": {"en>mr": 3}}'],  # fmt: skip
+    [
+        "not json",
+        '{"model": "m"}',
+        '{"model": "m", "gaps": {"en-mr": 0.1}}',
+        '{"model": "m", "gaps": {"en>mr": 3}}',
+    ],
     ids=["not json", "no gaps", "key without >", "out of range"],
 )
 def test_a_damaged_gap_file_is_one_clear_error(text: str) -> None:
