@@ -6,7 +6,8 @@ English title meets its own English answer at a mean cosine of 0.914 but its Mar
 0.856. So an English question about a Marathi-only article loses to any English article near
 the topic, and its confidence falls under the answer threshold. The **gap** is that difference,
 measured once per model on public parallel text (``scripts/language_gap.py``) and shipped as
-``samvad/gaps/<model>.json``; the retriever adds it to a cross-language cosine.
+``samvad/gaps/<model>.json``; the retriever adds it to a cross-language cosine of a passage
+whose article has no version in the question's language.
 
 Only script-clear phrasings get a gap: a Devanagari phrasing is Marathi, a Latin one English;
 the Latin phrasing of a romanized Marathi question gets none (a gap measured for Latin-letter

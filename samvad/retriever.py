@@ -85,6 +85,14 @@ class Retriever:
             )
         )
 
+    @functools.cached_property
+    def versions(self) -> dict[str, frozenset[str]]:
+        """The languages each article id has a version in, in this snapshot."""
+        langs: dict[str, set[str]] = {}
+        for article in self.snapshot.articles.values():
+            langs.setdefault(article.id, set()).add(article.lang)
+        return {article_id: frozenset(found) for article_id, found in langs.items()}
+
     def dense_scores(
         self,
         query_vectors: np.ndarray,
@@ -95,8 +103,10 @@ class Retriever:
         """Best cosine per chunk over the query vectors (one row per phrasing of the question).
 
         With a ``gap`` and each phrasing's language (``query_langs``), a chunk in another
-        language than a phrasing gets that pair's gap added to their cosine (the candidates
-        are still the nearest ``k`` by plain cosine)."""
+        language than a phrasing gets that pair's gap added to their cosine when its article
+        has no version in the phrasing's language (the candidates are still the nearest ``k``
+        by plain cosine). An article with a version in the asker's language competes through
+        that version; the gap is for the article that has none."""
         best: dict[int, float] = {}
         for row in self.snapshot.search(query_vectors, k):
             for vector_id, score in row:
@@ -104,10 +114,12 @@ class Retriever:
         if gap is None or not any(query_langs):
             return best
         for vector_id in best:
-            lang = self._lang_of(vector_id)
+            article = self.snapshot.articles[self.snapshot.chunks[vector_id].article_key]
+            versions = self.versions[article.id]
             passage = self.snapshot.passage_vector(vector_id)
             best[vector_id] = max(
-                float(np.dot(passage, row)) + gap.of(question_lang, lang)
+                float(np.dot(passage, row))
+                + (0.0 if question_lang in versions else gap.of(question_lang, article.lang))
                 for row, question_lang in zip(query_vectors, query_langs, strict=True)
             )
         return best

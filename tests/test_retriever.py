@@ -8,6 +8,7 @@ import pytest
 
 from samvad.index_store import IndexSnapshot
 from samvad.language import prepare_query
+from samvad.language_gap import gap_for
 from samvad.model import Embedder
 from samvad.retriever import SEARCH_MODES, Retriever, SearchMode
 from tests.conftest import index_dev_corpus
@@ -72,3 +73,34 @@ def test_nearest_sentences_are_scored_by_their_own_vectors(
         chunk = retriever.snapshot.chunks[vector_id]
         own = retriever.snapshot.sentence_vectors_of(chunk) @ vector[0]
         assert score == pytest.approx(float(own.max()), abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("डेंग्यू तपासणी मोहीम कधी आहे?", "mr"),
+        ("When is the dengue checking drive?", "en"),
+    ],
+)
+def test_the_language_gap_raises_only_articles_with_no_version_in_the_askers_language(
+    retriever: Retriever, embedder: Embedder, question: str, lang: str
+) -> None:
+    """A chunk in the other language gets the gap only when its article has no version in the
+    question's language; a chunk in the question's language, or of an article that has one,
+    keeps its plain cosine."""
+    gap = gap_for(embedder.identity)
+    assert gap is not None
+    vectors = embedder.embed_queries([question])
+    plain = retriever.dense_scores(vectors)
+    raised = retriever.dense_scores(vectors, gap=gap, query_langs=[lang])
+    assert plain.keys() == raised.keys()
+    kinds = set()
+    for vector_id, cosine in plain.items():
+        article = retriever.snapshot.articles[retriever.snapshot.chunks[vector_id].article_key]
+        without_own = lang not in retriever.versions[article.id]
+        expected = cosine + (gap.of(lang, article.lang) if without_own else 0.0)
+        assert raised[vector_id] == pytest.approx(expected, abs=1e-4)
+        kinds.add((article.lang == lang, without_own))
+    # Among the candidates: own-language chunks, the other version of a bilingual article,
+    # and an article with no version in the asker's language.
+    assert kinds == {(True, False), (False, False), (False, True)}
