@@ -32,11 +32,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from samvad.settings import DEFAULT_MODEL, Settings
+from samvad.settings import DEFAULT_MODEL, MODEL_MANIFEST, Settings
 
 ADAPTERS_DIR = Path(__file__).parent / "adapters"
 WEIGHTS_FILE = "model.safetensors"
-MANIFEST = "samvad_model.json"
 
 Matrix = npt.NDArray[np.float32]
 
@@ -161,7 +160,7 @@ def merge_adapter(base: Path, adapter: Adapter, target: Path) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(base, partial, ignore=shutil.ignore_patterns(WEIGHTS_FILE))
     save_file(weights, str(partial / WEIGHTS_FILE), metadata={"format": "pt"})
-    manifest_file = partial / MANIFEST
+    manifest_file = partial / MODEL_MANIFEST
     manifest = json.loads(manifest_file.read_text("utf-8")) if manifest_file.is_file() else {}
     manifest["adapter"] = {"rank": adapter.rank, "alpha": adapter.alpha, **adapter.info}
     manifest_file.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")

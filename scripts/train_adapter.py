@@ -37,6 +37,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -72,7 +73,8 @@ class Row:
 
 def read_rows() -> list[Row]:
     """The aligned 2014 and 2020 rows with both titles and a Marathi answer, one per title."""
-    rows, seen = [], set()
+    rows: list[Row] = []
+    seen: set[str] = set()
     for year in YEARS:
         for en, mr in zip(mahmls_rows(year, "en"), mahmls_rows(year, "mr"), strict=True):
             row = Row(en["title"].strip(), en["answer"].strip(), mr["शीर्षक"].strip(),
@@ -117,7 +119,7 @@ def main() -> None:
     import torch
     from peft import LoraConfig, get_peft_model
     from sentence_transformers import SentenceTransformer
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     from samvad.model import model_fingerprint, provision_model
     from samvad.precision import choose_precision
@@ -134,7 +136,7 @@ def main() -> None:
     tokenizer = model.tokenizer
     bf16 = choose_precision("auto") == "bfloat16"
     encoder = get_peft_model(
-        model[0].auto_model,
+        cast(torch.nn.Module, model[0].auto_model),
         LoraConfig(r=RANK, lora_alpha=ALPHA, target_modules=TARGETS, lora_dropout=0.05),
     )
 
@@ -201,7 +203,7 @@ def main() -> None:
         if devanagari:
             drift = torch.cat([drift, 1 - (questions[devanagari] * plain_questions).sum(-1)])
         loss = loss + ANCHOR * drift.mean()
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()

