@@ -8,7 +8,8 @@
 # Both listen on 127.0.0.1 only and keep everything under var/services/ (gitignored; as root,
 # when other users cannot enter the checkout, their data is in /var/lib/samvad-services/): they
 # are the project's own, apart from any Redis or PostgreSQL the machine runs as a system service.
-# Ports: SAMVAD_SERVICES_REDIS_PORT (56379) and SAMVAD_SERVICES_POSTGRES_PORT (55432). One
+# Ports: SAMVAD_SERVICES_REDIS_PORT (56379) and SAMVAD_SERVICES_POSTGRES_PORT (55432); when
+# another program holds one, `start` stops at once and names it. One
 # generated password, in var/services/password (mode 0600), is Redis's `requirepass` and the
 # password of the PostgreSQL role `samvad`, which owns the database `samvad` (and may create
 # more: the tests give each run its own). As root, Redis runs as the `redis` user and PostgreSQL
@@ -33,7 +34,7 @@ PG_RUN="$DATA/postgres-run"  # its socket and its log
 WAIT_SECONDS=30
 
 usage() {
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 say() { echo "services: $*"; }
@@ -116,6 +117,40 @@ pg_up() {
   "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null
 }
 
+# Ours runs: the cluster in $PG_DATA is started (its postmaster.pid is live) and answers.
+pg_ours() {
+  local bin
+  bin="$(pg_bindir 2>/dev/null)" && [ -s "$PG_DATA/PG_VERSION" ] \
+    && as_user "$(service_user postgres)" "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 \
+    && pg_up
+}
+
+# What listens on TCP port $1 (nothing printed when nothing does): the program and pid that
+# ss reports, or "another program" when it may not say (a process of another user).
+port_holder() {
+  local line
+  if command -v ss >/dev/null 2>&1; then
+    line="$(ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1)"
+    [ -n "$line" ] || return 0
+    if [[ "$line" =~ users:\(\(\"([^\"]+)\",pid=([0-9]+) ]]; then
+      echo "${BASH_REMATCH[1]} (pid ${BASH_REMATCH[2]})"
+    else
+      echo "another program"
+    fi
+  elif (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "another program"
+  fi
+}
+
+# Stop with one line when a service of ours cannot have its port: $1 the service, $2 the
+# port, $3 the setting that moves it.
+require_free_port() {
+  local holder
+  holder="$(port_holder "$2")"
+  [ -z "$holder" ] && return 0
+  fail "$1 cannot start: port $2 is taken by $holder; stop that, or set $3 to a free port"
+}
+
 wait_for() {
   local name="$1" check="$2" waited=0
   until "$check"; do
@@ -171,7 +206,7 @@ start_postgres() {
     as_user "$user" "$bin/initdb" -D "$PG_DATA" -U "$user" -E UTF8 --locale=C.UTF-8 \
       --auth-local=peer --auth-host=scram-sha-256 >/dev/null
   fi
-  if pg_up; then
+  if pg_ours; then
     say "postgres already running on 127.0.0.1:$PG_PORT"
   else
     as_user "$user" "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_RUN/postgres.log" -w -t "$WAIT_SECONDS" \
@@ -219,7 +254,7 @@ status() {
     if redis_up; then say "redis running on 127.0.0.1:$REDIS_PORT"; else say "redis down"; down=1; fi
   fi
   if [ "$1" != redis ]; then
-    if pg_up; then say "postgres running on 127.0.0.1:$PG_PORT"; else say "postgres down"; down=1; fi
+    if pg_ours; then say "postgres running on 127.0.0.1:$PG_PORT"; else say "postgres down"; down=1; fi
   fi
   return "$down"
 }
@@ -229,9 +264,16 @@ main() {
   case "$which" in redis | postgres | all) ;; *) usage >&2; exit 2 ;; esac
   case "$command" in
     start)
-      if [ "$which" = all ] && redis_up && pg_up; then
+      if [ "$which" = all ] && redis_up && pg_ours; then
         say "redis (127.0.0.1:$REDIS_PORT) and postgres (127.0.0.1:$PG_PORT) already running; nothing to do"
         return
+      fi
+      # A port held by a program not ours fails here, before anything is installed or started.
+      if [ "$which" != postgres ] && ! redis_up; then
+        require_free_port redis "$REDIS_PORT" SAMVAD_SERVICES_REDIS_PORT
+      fi
+      if [ "$which" != redis ] && ! pg_ours; then
+        require_free_port postgres "$PG_PORT" SAMVAD_SERVICES_POSTGRES_PORT
       fi
       install_missing "$which"
       ensure_password
