@@ -2,8 +2,8 @@
 
 The scoring is :func:`samvad.evaluation.judge`, the one ``samvad eval`` uses for staff. For
 each question set and each kind of question it prints, for today's engine and for each change
-tried — sentence ranking (search mode ``sentences``: chunks also ranked by their best
-sentence), corpus spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
+tried — hybrid ranking (search mode ``hybrid``: without the best-sentence ranking), corpus
+spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
 the index's own words), today's without fact sentences (``samvad/facts.py``: a sentence holding
 the kind of fact asked for joins the answer), the model with the other adapter setting
 (``SAMVAD_MODEL_ADAPTER``: the adapter merged or not, with its own index) and, on a CPU that
@@ -12,7 +12,8 @@ article right, answered with the key fact, reached in one tap (answered with the
 right article among the offers), answered from the wrong article, and for out-of-scope
 questions how many were answered directly; then the warm latency per question (p50 / p95).
 All but the adapter variant serve the same index and the same model; each question goes to
-each in turn, so machine noise hits all alike.
+each in turn, so machine noise hits all alike. ``today`` ranks by the search mode the settings
+name (``SAMVAD_SEARCH_MODE``, default ``sentences``: chunks also ranked by their best sentence).
 
 Sets: ``dev`` and ``heldout`` (tests/fixtures), ``tuning`` and ``kept_aside``
 (tests/fixtures/questions_v2). Tune on ``dev`` and ``tuning`` only; ``heldout`` and
@@ -109,24 +110,21 @@ def main() -> None:
     settings, seconds = build_temp_index(folders, embedder, temp_workdir("quality"))
     print(f"indexed in {seconds:.1f} s; precision {embedder.precision}")
     today = AnswerEngine(settings, embedder)
-    engines: dict[str, tuple[AnswerEngine, SearchMode]] = {
-        "today": (today, "hybrid"),
-        "sentence ranking": (today, "sentences"),
-        "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), "hybrid"),
-        "without language gap": (AnswerEngine(settings, embedder, language_gap=False), "hybrid"),
-        "without fact sentences": (
-            AnswerEngine(settings, embedder, fact_sentences=False),
-            "hybrid",
-        ),
+    engines: dict[str, tuple[AnswerEngine, SearchMode | None]] = {
+        "today": (today, None),
+        "hybrid ranking": (today, "hybrid"),
+        "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), None),
+        "without language gap": (AnswerEngine(settings, embedder, language_gap=False), None),
+        "without fact sentences": (AnswerEngine(settings, embedder, fact_sentences=False), None),
     }
     configured = Settings.from_env().model_adapter
     other = SHIPPED_ADAPTER if configured == "none" else "none"
     swapped = load_embedder(threads=1, precision=embedder.precision, adapter=other)
     swapped_index, _ = build_temp_index(folders, swapped, temp_workdir(f"quality-{other}"))
-    engines[f"model adapter {other}"] = (AnswerEngine(swapped_index, swapped), "hybrid")
+    engines[f"model adapter {other}"] = (AnswerEngine(swapped_index, swapped), None)
     if embedder.precision != "float32":  # the index as it was built before passages followed
         exact, _ = build_temp_index(folders, load_embedder(), temp_workdir("quality-float32"))
-        engines["index in float32"] = (AnswerEngine(exact, embedder), "hybrid")
+        engines["index in float32"] = (AnswerEngine(exact, embedder), None)
     for engine, mode in engines.values():
         engine.answer("warm up", mode=mode)
     for name in args.sets:

@@ -132,7 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         "--lang", choices=("mr", "en"), help="answer in this language (default: the question's)"
     )
     ask.add_argument(
-        "--mode", choices=SEARCH_MODES, default="hybrid", help="search method (hybrid)"
+        "--mode",
+        choices=SEARCH_MODES,
+        help="search method (default: SAMVAD_SEARCH_MODE, which is sentences unless set)",
     )
     folders(ask)
 

@@ -53,6 +53,18 @@ class Hit:
     lexical_score: float
 
 
+def search_mode(name: str) -> SearchMode:
+    """``name`` as a :data:`SearchMode`; :class:`ValueError` when it names none.
+
+    >>> search_mode("sentences")
+    'sentences'
+    """
+    for mode in SEARCH_MODES:
+        if mode == name:
+            return mode
+    raise ValueError(f"unknown search mode {name!r}; expected one of {', '.join(SEARCH_MODES)}")
+
+
 def _ranked(scores: dict[int, float], k: int) -> list[int]:
     return sorted(scores, key=lambda vid: scores[vid], reverse=True)[:k]
 

@@ -43,6 +43,10 @@ ABSTAIN_BELOW = 0.80
 AGREEMENT_BELOW = 0.18
 CONFIRM_BELOW = 0.80
 CONFIRM_AGREEMENT_BELOW = 0.21
+# How the engine ranks passages for an answer (the names of ``samvad.retriever.SEARCH_MODES``
+# that the thresholds above were measured with; see ``samvad/answers.py`` for the figures).
+ANSWER_SEARCH_MODES = ("sentences", "hybrid")
+DEFAULT_SEARCH_MODE = "sentences"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Where Rasa keeps conversations and locks: ``embedded`` (SQLite, in-process locks) or ``shared``
 # (PostgreSQL and Redis, for several Rasa servers; ``scripts/services.sh start`` runs both).
@@ -225,6 +229,14 @@ SETTINGS: tuple[Setting, ...] = (
         "`auto`, `float32` or `bfloat16`: the number format of question embedding and the "
         "latent-term product; `auto` takes bfloat16 only where the CPU has it natively",
         _choice(*PRECISION_SETTINGS),
+    ),
+    Setting(
+        "SAMVAD_SEARCH_MODE",
+        "search_mode",
+        f"`{DEFAULT_SEARCH_MODE}`",
+        "how passages are ranked: `sentences` (meaning, words and each passage's best "
+        "sentence, fused) or `hybrid` (meaning and words only)",
+        _choice(*ANSWER_SEARCH_MODES),
     ),
     Setting(
         "SAMVAD_ABSTAIN_BELOW",
@@ -465,6 +477,7 @@ class Settings:
     model_cache: Path = field(default_factory=lambda: Path.home() / ".cache/samvad/models")
     model_adapter: str = DEFAULT_MODEL_ADAPTER
     precision: str = "auto"
+    search_mode: str = DEFAULT_SEARCH_MODE
     abstain_below: float = ABSTAIN_BELOW
     agreement_below: float = AGREEMENT_BELOW
     confirm_below: float = CONFIRM_BELOW

@@ -3,6 +3,7 @@ offers and refusals."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,18 @@ def test_engine_picks_up_a_new_index_by_itself(engine: AnswerEngine, tmp_path: P
         extra.unlink()
         build_index(settings, engine.embedder)
     assert "library-hours/en" not in IndexSnapshot.require(settings.index_dir).articles
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["मालमत्ता कर ऑनलाइन कसा भरायचा?", "How do I pay property tax online?"],
+    ids=["marathi", "english"],
+)
+@pytest.mark.parametrize("mode", ["sentences", "hybrid"])
+def test_the_engine_ranks_by_the_configured_search_mode(
+    engine: AnswerEngine, embedder: Embedder, question: str, mode: str
+) -> None:
+    configured = AnswerEngine(replace(engine.settings, search_mode=mode), embedder)
+    assert configured.mode == mode
+    chosen = [h.chunk.vector_id for h in configured.search(question).hits]
+    assert chosen == [h.chunk.vector_id for h in engine.search(question, mode=mode).hits]

@@ -10,7 +10,7 @@ from samvad.index_store import IndexSnapshot
 from samvad.language import prepare_query
 from samvad.language_gap import gap_for
 from samvad.model import Embedder
-from samvad.retriever import SEARCH_MODES, Retriever, SearchMode
+from samvad.retriever import SEARCH_MODES, Retriever, SearchMode, search_mode
 from tests.conftest import index_dev_corpus
 
 QUESTIONS = [
@@ -104,3 +104,9 @@ def test_the_language_gap_raises_only_articles_with_no_version_in_the_askers_lan
     # Among the candidates: own-language chunks, the other version of a bilingual article,
     # and an article with no version in the asker's language.
     assert kinds == {(True, False), (False, False), (False, True)}
+
+
+@pytest.mark.parametrize("name", ["Sentences", "bm-25", ""])
+def test_an_unknown_search_mode_name_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown search mode"):
+        search_mode(name)
