@@ -1,10 +1,10 @@
 """When to answer: today's four thresholds beside a calibrated decision, on the fixture questions.
 
-Every question is searched once (the engine's hybrid search over the dev corpus and the real
-articles); its signals are the engine's own — dense ``confidence``, concept ``agreement``, the
-best BM25 score, and the dense ``margin`` to the best passage of another article. A logistic
-regression over them (``bench.abstention.fit_logistic``) estimates the chance that the top
-article is the right one (an out-of-scope question has none).
+Every question is searched once (the engine's search, in the mode the settings name, over the
+dev corpus and the real articles); its signals are the engine's own — dense ``confidence``,
+concept ``agreement``, the best BM25 score, and the dense ``margin`` to the best passage of
+another article. A logistic regression over them (``bench.abstention.fit_logistic``)
+estimates the chance that the top article is the right one (an out-of-scope question has none).
 
 It is **fitted on** the dev and tuning questions and **reported on** held-out and kept-aside
 ones, never looked at for fitting. The calibrated decision answers when that chance clears
