@@ -35,10 +35,10 @@ import numpy as np
 
 from bench.common import SHARED_DATA, article_text, build_temp_index, load_embedder, temp_workdir
 from samvad import AnswerEngine
+from samvad.calibration import FEATURES, decision_features
 from samvad.precision import choose_precision
 
 SEED = 20261201
-SIGNALS = ("confidence", "agreement", "bm25", "margin")
 
 
 @dataclass(frozen=True)
@@ -130,14 +130,9 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         retrieval = engine.search(item.question)
         hits = retrieval.hits
         top = hits[0].article.id if hits else None
-        other = next((h.dense_score for h in hits if h.article.id != top), 0.0)
-        signals = retrieval.signals
         rows.append(
             (
-                signals.confidence,
-                signals.agreement if signals.agreement is not None else 0.0,
-                max((h.lexical_score for h in hits), default=0.0),
-                (hits[0].dense_score - other) if hits else 0.0,
+                *decision_features(retrieval.signals, hits),
                 item.indexed and top == item.document,
                 item.indexed,
                 engine.verdict(retrieval) == "answer",
@@ -155,7 +150,7 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         f"\n== {name}: {len(items)} questions ({indexed.sum()} with their document indexed); "
         f"calibration {calib.sum()}, report {report.sum()} =="
     )
-    columns = {**{s: x[:, i] for i, s in enumerate(SIGNALS)}, "logistic (all four)": combined}
+    columns = {**{s: x[:, i] for i, s in enumerate(FEATURES)}, "logistic (all four)": combined}
     for label, score in columns.items():
         line = f"  {label:20} AUROC {auroc(score[report], right[report]):.3f}"
         for share in (0.02, 0.05):

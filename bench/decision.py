@@ -1,32 +1,40 @@
-"""When to answer: today's four thresholds beside a calibrated decision, on the fixture questions.
+"""When to answer: the four thresholds alone beside the calibrated chance, on the fixture questions.
 
 Every question is searched once (the engine's search, in the mode the settings name, over the
-dev corpus and the real articles); its signals are the engine's own — dense ``confidence``,
-concept ``agreement``, the best BM25 score, and the dense ``margin`` to the best passage of
-another article. A logistic regression over them (``bench.abstention.fit_logistic``)
-estimates the chance that the top article is the right one (an out-of-scope question has none).
+dev corpus and the real articles); its signals are the engine's own
+(``samvad.calibration.decision_features``: dense ``confidence``, concept ``agreement``, the
+best BM25 score, and the dense ``margin`` to the best passage of another article). A logistic
+regression over them (``bench.abstention.fit_logistic``) estimates the chance that the top
+article is the right one (an out-of-scope question has none).
 
 It is **fitted on** the dev and tuning questions and **reported on** held-out and kept-aside
-ones, never looked at for fitting. The calibrated decision answers when that chance clears
-the threshold at which at most ``--wrong`` (5 %) of what is answered on the fitting questions
-was answered from a wrong article or out of scope; it offers the closest articles when it
-clears the lower threshold at which the right article is among the three offered for
-``--offer-recall`` (90 %) of the fitting questions that have one; else it refuses.
+ones, never looked at for fitting. Its answer band is the chance at which at most ``--wrong``
+(5 %) of what is answered on the fitting questions was answered from a wrong article or out of
+scope; an offer band (for the comparisons only) the chance at which the right article is among
+the three offered for ``--offer-recall`` (90 %) of the fitting questions that have one.
 
-``no gap`` is the engine without the cross-language gap (``samvad/language_gap.py``) under
-today's thresholds, side by side; ``today`` and ``calibrated`` have the gap.
+Decisions, side by side: ``no gap`` (the engine without the cross-language gap,
+``samvad/language_gap.py``, thresholds alone), ``thresholds`` (the four thresholds alone:
+``SAMVAD_DECISION=thresholds``), ``chance alone`` (answer, offer or refuse by the two bands
+only), ``thresholds + chance`` (``samvad.decide.decide`` with the answer band: an answer under
+it is offered instead; what ``SAMVAD_DECISION=calibrated`` does) and ``+ refusals offered``
+(that, and a refusal whose chance reaches the offer band offered too: tried, not shipped, as it
+overrides the lower thresholds and offers articles for more out-of-scope questions).
+``shipped file`` is the engine with the calibration in ``samvad/calibrations/`` as it is,
+which ``--save`` replaces with this run's fit.
 
 Per set and decision it prints: in-scope answered from the right article, answered from a
 wrong one, reached in one tap without the fact check (answered right, or the right article
-among three offers), and out-of-scope answered directly.
+among three offers), and out-of-scope answered directly or offered articles.
 
-    .venv/bin/python -m bench.decision [--wrong 0.05] [--offer-recall 0.9]
+    .venv/bin/python -m bench.decision [--wrong 0.05] [--offer-recall 0.9] [--save]
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +50,10 @@ from bench.common import (
 )
 from bench.quality import SETS
 from samvad import AnswerEngine
+from samvad.calibration import DecisionModel, Features, calibration_file, decision_features
+from samvad.decide import Thresholds, Verdict, decide
 from samvad.precision import choose_precision
+from samvad.reply import Signals
 
 FIT = ("dev", "tuning")
 REPORT = ("heldout", "kept_aside")
@@ -51,10 +62,12 @@ MAX_OFFERS = 3
 
 @dataclass(frozen=True)
 class Scored:
-    """One searched question: its signals, what today decides, and what the hits hold."""
+    """One searched question: its signals, the engine's verdict, and what the hits hold."""
 
-    features: tuple[float, float, float, float]
-    today: str
+    signals: Signals
+    features: Features
+    found: bool
+    verdict: Verdict
     expected: str | None
     top: str | None
     offered: tuple[str, ...]
@@ -69,17 +82,16 @@ def score(engine: AnswerEngine, question: str, expected: str | None) -> Scored:
     """Search ``question`` and keep what the decisions need."""
     retrieval = engine.search(question)
     hits = retrieval.hits
-    top = hits[0].article.id if hits else None
-    other = next((h.dense_score for h in hits if h.article.id != top), 0.0)
     signals = retrieval.signals
-    offered = tuple(dict.fromkeys(h.article.id for h in hits))[:MAX_OFFERS]
-    features = (
-        signals.confidence,
-        signals.agreement if signals.agreement is not None else 0.0,
-        max((h.lexical_score for h in hits), default=0.0),
-        (hits[0].dense_score - other) if hits else 0.0,
+    return Scored(
+        Signals(signals.confidence, signals.agreement),
+        decision_features(signals, hits),
+        bool(hits),
+        engine.verdict(retrieval),
+        expected,
+        hits[0].article.id if hits else None,
+        tuple(dict.fromkeys(h.article.id for h in hits))[:MAX_OFFERS],
     )
-    return Scored(features, engine.verdict(retrieval), expected, top, offered)
 
 
 def tally(rows: list[Scored], verdicts: list[str]) -> str:
@@ -95,75 +107,119 @@ def tally(rows: list[Scored], verdicts: list[str]) -> str:
     )
     return (
         f"answered right {right / n:.2f}  wrong {wrong:2}  one tap {tap / n:.2f}  "
-        f"| out of scope answered {sum(v == 'answer' for v in out)}/{len(out)}"
+        f"| out of scope answered {sum(v == 'answer' for v in out)}/{len(out)}, "
+        f"offered {sum(v == 'offer' for v in out)}"
     )
+
+
+def fit(
+    rows: list[Scored], wrong: float, offer_recall: float, model: str
+) -> tuple[DecisionModel, float]:
+    """The logistic regression over ``rows``' features with its answer band, and the offer
+    band (for the comparisons)."""
+    x = np.array([r.features for r in rows])
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    weights = fit_logistic((x - mean) / scale, np.array([r.right for r in rows], dtype=float))
+    p = np.hstack([(x - mean) / scale, np.ones((len(rows), 1))]) @ weights
+    right = np.array([r.right for r in rows])
+    answer_at = next(
+        (float(t) for t in np.sort(p) if (~right[p >= t]).mean() <= wrong), float(p.max())
+    )
+    reachable = np.array([r.expected is not None and r.expected in r.offered for r in rows])
+    offer_at = float(np.quantile(p[reachable], 1 - offer_recall)) if reachable.any() else 0.0
+
+    def four(values: np.ndarray) -> Features:
+        a, b, c, d = (float(v) for v in values)
+        return (a, b, c, d)
+
+    fitted = DecisionModel(
+        model, "", four(mean), four(scale), four(weights[:-1]), float(weights[-1]), answer_at
+    )
+    return fitted, min(offer_at, answer_at)
 
 
 def main() -> None:
-    """Score every set, fit on the fitting sets, print both decisions on every set."""
+    """Score every set, fit on the fitting sets, print every decision on every set."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wrong", type=float, default=0.05, help="wrong share allowed (0.05)")
     parser.add_argument("--offer-recall", type=float, default=0.9, help="offer recall (0.9)")
+    parser.add_argument(
+        "--save", action="store_true", help="write this fit to samvad/calibrations/"
+    )
     args = parser.parse_args()
     embedder = load_embedder(threads=1, precision=choose_precision("auto"))
-    settings, _ = build_temp_index([DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("dec"))
+    built, _ = build_temp_index([DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("dec"))
+    settings = replace(built, decision="thresholds")
     engine = AnswerEngine(settings, embedder)
+    shipped = AnswerEngine(replace(built, decision="calibrated"), embedder)
     before = AnswerEngine(settings, embedder, language_gap=False)
-    no_gap = {
-        name: [score(before, q.question, q.expected_article) for q in dev_questions(Path(path))]
-        for name, path in SETS.items()
-    }
-    scored = {
-        name: [score(engine, q.question, q.expected_article) for q in dev_questions(Path(path))]
-        for name, path in SETS.items()
-    }
-    fit = [r for name in FIT for r in scored[name]]
-    x = np.array([r.features for r in fit])
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    weights = fit_logistic((x - mean) / std, np.array([r.right for r in fit], dtype=float))
-
-    def chance(rows: list[Scored]) -> np.ndarray:
-        features = (np.array([r.features for r in rows]) - mean) / std
-        return np.asarray(np.hstack([features, np.ones((len(rows), 1))]) @ weights)
-
-    p, right = chance(fit), np.array([r.right for r in fit])
-    answer_at = next(
-        (t for t in np.sort(p) if (p >= t).sum() and (~right[p >= t]).mean() <= args.wrong),
-        float("inf"),
+    questions = {name: dev_questions(Path(path)) for name, path in SETS.items()}
+    scored = {n: [score(engine, q.question, q.expected_article) for q in qs]
+              for n, qs in questions.items()}  # fmt: skip
+    no_gap = {n: [score(before, q.question, q.expected_article) for q in qs]
+              for n, qs in questions.items()}  # fmt: skip
+    as_shipped = {n: [score(shipped, q.question, q.expected_article) for q in qs]
+                  for n, qs in questions.items()}  # fmt: skip
+    fitting = [r for name in FIT for r in scored[name]]
+    model, offer_at = fit(fitting, args.wrong, args.offer_recall, str(embedder.identity["model"]))
+    model = replace(
+        model,
+        search_mode=engine.mode,
+        info={
+            "fitted_on": {name: len(scored[name]) for name in FIT},
+            "wrong": args.wrong,
+            "offer_recall": args.offer_recall,
+            "precision": embedder.precision,
+            "script": "bench/decision.py --save",
+        },
     )
-    reachable = np.array([r.expected is not None and r.expected in r.offered for r in fit])
-    offer_at = float(np.quantile(p[reachable], 1 - args.offer_recall)) if reachable.any() else 0.0
-    offer_at = min(offer_at, answer_at)
-    shown = np.round(weights, 2).tolist()
-    print(f"fitted on {', '.join(FIT)} ({len(fit)} questions); weights (standardised "
-          f"confidence, agreement, bm25, margin, bias) {shown}")  # fmt: skip
-    print(f"answer at ≥ {answer_at:.2f}, offer at ≥ {offer_at:.2f} (log-odds)")
+    print(f"fitted on {', '.join(FIT)} ({len(fitting)} questions, search mode {engine.mode}); "
+          f"weights (standardised confidence, agreement, bm25, margin) "
+          f"{[round(w, 2) for w in model.weights]}, bias {model.bias:.2f}")  # fmt: skip
+    print(f"answer at ≥ {model.answer_at:.2f}, offer at ≥ {offer_at:.2f} (log-odds)")
+    thresholds = Thresholds.from_settings(settings)
 
-    def verdicts(chances: np.ndarray) -> list[str]:
-        return ["answer" if c >= answer_at else "offer" if c >= offer_at else "refuse"
-                for c in chances]  # fmt: skip
+    def chances(rows: list[Scored]) -> list[float]:
+        return [model.chance(r.features) for r in rows]
 
+    def alone(rows: list[Scored]) -> list[str]:
+        return ["answer" if c >= model.answer_at else "offer" if c >= offer_at else "refuse"
+                for c in chances(rows)]  # fmt: skip
+
+    def together(rows: list[Scored]) -> list[str]:
+        return [decide(replace(r.signals, chance=c), thresholds, r.found, model.answer_at)
+                for r, c in zip(rows, chances(rows), strict=True)]  # fmt: skip
+
+    def offering(rows: list[Scored]) -> list[str]:
+        return ["offer" if v == "refuse" and r.found and c >= offer_at else v
+                for r, v, c in zip(rows, together(rows), chances(rows), strict=True)]  # fmt: skip
+
+    decisions: dict[str, Callable[[str], tuple[list[Scored], list[str]]]] = {
+        "no gap": lambda n: (no_gap[n], [r.verdict for r in no_gap[n]]),
+        "thresholds": lambda n: (scored[n], [r.verdict for r in scored[n]]),
+        "chance alone": lambda n: (scored[n], alone(scored[n])),
+        "thresholds + chance": lambda n: (scored[n], together(scored[n])),
+        "+ refusals offered": lambda n: (scored[n], offering(scored[n])),
+        "shipped file": lambda n: (as_shipped[n], [r.verdict for r in as_shipped[n]]),
+    }
     for name, rows in scored.items():
         role = "fitted on" if name in FIT else "report only"
-        chances = chance(rows)
-        calibrated = verdicts(chances)
-        in_scope = np.array([r.expected is not None for r in rows])
+        right = np.array([r.right for r in rows])
         print(f"\n== {name} ({len(rows)} questions; {role}); AUROC of the chance "
-              f"{auroc(chances, np.array([r.right for r in rows])):.3f} ==")  # fmt: skip
-        old = no_gap[name]
-        print(f"  no gap      {tally(old, [r.today for r in old])}")
-        print(f"  today       {tally(rows, [r.today for r in rows])}")
-        print(f"  calibrated  {tally(rows, calibrated)}")
-        print(f"  top article right (in scope) {np.mean([r.right for r in rows if r.expected]):.2f}"
-              f" (no gap {np.mean([r.right for r in old if r.expected]):.2f}); "
-              f"in scope {in_scope.sum()}")  # fmt: skip
-    both = [r for name in REPORT for r in scored[name]]
-    calibrated = verdicts(chance(both))
+              f"{auroc(np.array(chances(rows)), right):.3f}; top article right (in scope) "
+              f"{np.mean([r.right for r in rows if r.expected]):.2f} ==")  # fmt: skip
+        for label, run in decisions.items():
+            print(f"  {label:20} {tally(*run(name))}")
     print(f"\n== {' + '.join(REPORT)} together (report only) ==")
-    old = [r for name in REPORT for r in no_gap[name]]
-    print(f"  no gap      {tally(old, [r.today for r in old])}")
-    print(f"  today       {tally(both, [r.today for r in both])}")
-    print(f"  calibrated  {tally(both, calibrated)}")
+    for label, run in decisions.items():
+        runs = [run(name) for name in REPORT]
+        rows = [r for rs, _ in runs for r in rs]
+        print(f"  {label:20} {tally(rows, [v for _, vs in runs for v in vs])}")
+    if args.save:
+        path = calibration_file(model.model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(model.to_json() + "\n", encoding="utf-8")
+        print(f"\nwrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

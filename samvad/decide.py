@@ -23,11 +23,24 @@ that is the lowest pair at which no out-of-scope question is answered directly. 
 questions (``tests/fixtures/heldout_questions.jsonl``) show how far they carry. The values are
 the defaults in ``samvad/settings.py``; a deployment sets ``SAMVAD_ABSTAIN_BELOW`` and the others.
 
+With a calibration (``samvad/calibration.py``; ``SAMVAD_DECISION=calibrated``, opt-in)
+the signals also carry a ``chance``: the log-odds, from four signals together, that the top
+article is the right one. An answer whose chance is under the calibration's ``answer_at``
+becomes an offer of the closest articles; nothing else changes, so the lower pair still
+decides what is refused. ``bench/decision.py`` chose this rule on the fitting questions and
+reports it beside the thresholds alone on the report-only ones.
+
 >>> thresholds = Thresholds(0.80, 0.18, 0.80, 0.21)
 >>> decide(Signals(0.85, 0.30), thresholds), decide(Signals(0.85, 0.19), thresholds)
 ('answer', 'offer')
 >>> decide(Signals(0.79, 0.30), thresholds), decide(Signals(0.90, None), thresholds)
 ('refuse', 'answer')
+>>> decide(Signals(0.85, 0.30, chance=0.4), thresholds, answer_at=1.0)
+'offer'
+>>> decide(Signals(0.85, 0.30, chance=1.5), thresholds, answer_at=1.0)
+'answer'
+>>> decide(Signals(0.79, 0.30, chance=3.0), thresholds, answer_at=1.0)
+'refuse'
 """
 
 from __future__ import annotations
@@ -83,11 +96,21 @@ def clears(signals: Signals, confidence_below: float, agreement_below: float) ->
     return signals.agreement is None or signals.agreement >= agreement_below
 
 
-def decide(signals: Signals, thresholds: Thresholds, found: bool = True) -> Verdict:
+def decide(
+    signals: Signals,
+    thresholds: Thresholds,
+    found: bool = True,
+    answer_at: float | None = None,
+) -> Verdict:
     """``answer`` when both signals clear the higher pair, ``offer`` when they clear only the
-    lower pair, else (or when the search ``found`` nothing) ``refuse``."""
+    lower pair, else ``refuse``; ``refuse`` whenever the search ``found`` nothing.
+
+    With ``answer_at`` and a ``signals.chance``, an answer whose chance is under ``answer_at``
+    is an offer instead."""
     if not found or not clears(signals, thresholds.abstain_below, thresholds.agreement_below):
         return "refuse"
-    if clears(signals, thresholds.confirm_below, thresholds.confirm_agreement_below):
-        return "answer"
-    return "offer"
+    if not clears(signals, thresholds.confirm_below, thresholds.confirm_agreement_below):
+        return "offer"
+    if answer_at is not None and signals.chance is not None and signals.chance < answer_at:
+        return "offer"
+    return "answer"

@@ -18,7 +18,7 @@ Schema version 1::
      "citation": null | {"article_id", "title", "language", "date", "source_url",
                          "other_language": bool},
      "offers": [{"article_id", "title", "language", "date"}, ...],
-     "signals": {"confidence": float, "agreement": float | null},
+     "signals": {"confidence": float, "agreement": float | null, "chance": float | null},
      "romanized": bool, "continuation": null | {"article_key": str, "next_ordinal": int},
      "helpline": str | null}
 
@@ -73,11 +73,13 @@ class Offer:
 
 @dataclass(frozen=True)
 class Signals:
-    """How sure the engine was: best dense cosine and concept agreement (``None``: not
-    measured, for a model without a latent-term head)."""
+    """How sure the engine was: best dense cosine, concept agreement (``None``: not measured,
+    for a model without a latent-term head) and the calibrated chance, as log-odds, that the
+    top article is the right one (``None``: no calibration applies; see ``calibration.py``)."""
 
     confidence: float = 0.0
     agreement: float | None = None
+    chance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,9 @@ def to_json(answer: Answer) -> dict[str, Any]:
             "agreement": None
             if answer.signals.agreement is None
             else round(float(answer.signals.agreement), 4),
+            "chance": None
+            if answer.signals.chance is None
+            else round(float(answer.signals.chance), 4),
         },
         "romanized": answer.romanized,
         "continuation": None
@@ -235,6 +240,7 @@ def from_json(data: Any) -> Answer:
         raise ReplyFormatError("signals must be an object")
     confidence = _number(signals.get("confidence", 0.0), "signals.confidence")
     agreement = signals.get("agreement")
+    chance = signals.get("chance")
     continuation = data.get("continuation")
     ordinal = continuation.get("next_ordinal") if isinstance(continuation, Mapping) else None
     if continuation is not None and not (
@@ -262,6 +268,7 @@ def from_json(data: Any) -> Answer:
         signals=Signals(
             confidence,
             None if agreement is None else _number(agreement, "signals.agreement"),
+            None if chance is None else _number(chance, "signals.chance"),
         ),
         romanized=bool(data.get("romanized")),
         continuation=None

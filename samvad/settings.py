@@ -47,6 +47,11 @@ CONFIRM_AGREEMENT_BELOW = 0.21
 # that the thresholds above were measured with; see ``samvad/answers.py`` for the figures).
 ANSWER_SEARCH_MODES = ("sentences", "hybrid")
 DEFAULT_SEARCH_MODE = "sentences"
+# How the engine decides between answering, offering and refusing (``samvad/decide.py``):
+# the four thresholds alone, or with the calibrated chance of ``samvad/calibration.py`` where
+# the model has one (it turns answers it doubts into offers; opt-in, see bench/decision.py).
+DECISIONS = ("calibrated", "thresholds")
+DEFAULT_DECISION = "thresholds"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Where Rasa keeps conversations and locks: ``embedded`` (SQLite, in-process locks) or ``shared``
 # (PostgreSQL and Redis, for several Rasa servers; ``scripts/services.sh start`` runs both).
@@ -237,6 +242,16 @@ SETTINGS: tuple[Setting, ...] = (
         "how passages are ranked: `sentences` (meaning, words and each passage's best "
         "sentence, fused) or `hybrid` (meaning and words only)",
         _choice(*ANSWER_SEARCH_MODES),
+    ),
+    Setting(
+        "SAMVAD_DECISION",
+        "decision",
+        f"`{DEFAULT_DECISION}`",
+        "how the bot decides to answer: `thresholds` (the four thresholds below) or "
+        "`calibrated` (those, then an answer the model's calibrated chance in "
+        "`samvad/calibrations/` doubts is offered instead: fewer wrong answers, fewer direct "
+        "ones)",
+        _choice(*DECISIONS),
     ),
     Setting(
         "SAMVAD_ABSTAIN_BELOW",
@@ -478,6 +493,7 @@ class Settings:
     model_adapter: str = DEFAULT_MODEL_ADAPTER
     precision: str = "auto"
     search_mode: str = DEFAULT_SEARCH_MODE
+    decision: str = DEFAULT_DECISION
     abstain_below: float = ABSTAIN_BELOW
     agreement_below: float = AGREEMENT_BELOW
     confirm_below: float = CONFIRM_BELOW

@@ -332,3 +332,41 @@ def test_the_engine_ranks_by_the_configured_search_mode(
     assert configured.mode == mode
     chosen = [h.chunk.vector_id for h in configured.search(question).hits]
     assert chosen == [h.chunk.vector_id for h in engine.search(question, mode=mode).hits]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "घोडबंदरला पाणी नेमकं कोणत्या दिवशी बंद असणार आहे?",
+        "On which date is water supply shut in Ghodbunder?",
+        "pani kadhi band aahe ghodbunder la?",
+        "how to get a caste certificate in Thane",
+        "पासपोर्टसाठी पोलीस व्हेरिफिकेशन किती दिवसांत होतं?",
+        "paneer butter masala recipe please",
+    ],
+    ids=["marathi", "english", "romanized", "neighbour-en", "neighbour-mr", "far-off"],
+)
+def test_the_calibrated_chance_only_turns_answers_into_offers(
+    engine: AnswerEngine, embedder: Embedder, question: str
+) -> None:
+    alone = AnswerEngine(replace(engine.settings, decision="thresholds"), embedder)
+    chosen = AnswerEngine(replace(engine.settings, decision="calibrated"), embedder)
+    calibrated, plain = chosen.answer(question), alone.answer(question)
+    assert chosen.calibration is not None and alone.calibration is None
+    assert calibrated.signals.chance is not None and plain.signals.chance is None
+    assert calibrated.signals.confidence == pytest.approx(plain.signals.confidence)
+    if plain.outcome == "answered":
+        doubted = calibrated.signals.chance < chosen.calibration.answer_at
+        assert calibrated.outcome == ("offered" if doubted else "answered")
+    else:
+        assert calibrated.outcome == plain.outcome
+
+
+def test_the_chance_is_not_used_in_a_search_mode_it_was_not_fitted_in(
+    engine: AnswerEngine, embedder: Embedder
+) -> None:
+    chosen = AnswerEngine(replace(engine.settings, decision="calibrated"), embedder)
+    assert chosen.calibration is not None and chosen.calibration.search_mode == "sentences"
+    assert chosen.search("When will water come in Ghodbunder?").signals.chance is not None
+    retrieval = chosen.search("When will water come in Ghodbunder?", mode="hybrid")
+    assert retrieval.calibration is None and retrieval.signals.chance is None

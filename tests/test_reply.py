@@ -42,6 +42,7 @@ def answered(
     url: str | None = URL,
     other_language: bool = False,
     agreement: float | None = 0.4,
+    chance: float | None = None,
 ) -> Answer:
     cited_in = other(lang) if other_language else lang
     return Answer(
@@ -50,7 +51,7 @@ def answered(
         "Japan agreement?",
         SENTENCES[lang],
         Citation("tmc-japan", TITLES[cited_in], cited_in, "2026-11-29", url, other_language),
-        signals=Signals(0.9123, agreement),
+        signals=Signals(0.9123, agreement, chance),
         continuation=Continuation("tmc-japan@3f2a", 2),
     )
 
@@ -86,6 +87,7 @@ ROUND_TRIP = [
         ("answered-no-url", answered(lang, url=None)),
         ("answered-other-language", answered(lang, other_language=True)),
         ("answered-no-agreement", answered(lang, agreement=None)),
+        ("answered-with-chance", answered(lang, chance=2.5)),
         ("more", Answer("answered", lang, "", SENTENCES[lang][1:], kind="more")),
         ("romanized", Answer("answered", lang, "paani kadhi", SENTENCES[lang], romanized=True)),
         ("offered", offered(lang)),
@@ -104,8 +106,14 @@ def test_json_round_trip(answer: Answer) -> None:
 
 
 def test_signals_are_kept_to_four_places() -> None:
-    data = to_json(Answer("refused", "en", signals=Signals(0.123456, 0.987654)))
-    assert data["signals"] == {"confidence": 0.1235, "agreement": 0.9877}
+    data = to_json(Answer("refused", "en", signals=Signals(0.123456, 0.987654, -1.234567)))
+    assert data["signals"] == {"confidence": 0.1235, "agreement": 0.9877, "chance": -1.2346}
+
+
+def test_a_reply_without_a_chance_reads_as_none() -> None:
+    data = to_json(answered("mr"))
+    del data["signals"]["chance"]
+    assert from_json(data).signals == Signals(0.9123, 0.4, None)
 
 
 DROP = object()
@@ -150,6 +158,7 @@ REJECTED = [
     pytest.param(broken("signals", [0.9, 0.4]), id="signals-not-object"),
     pytest.param(broken("signals", {"confidence": "high"}), id="confidence-text"),
     pytest.param(broken("signals", {"confidence": 0.9, "agreement": [1]}), id="agreement-list"),
+    pytest.param(broken("signals", {"confidence": 0.9, "chance": "high"}), id="chance-text"),
     pytest.param(broken("signals", {"confidence": True}), id="confidence-bool"),
     pytest.param(broken("offers", {}, offered("en")), id="offers-empty-object"),
     pytest.param(broken("sentences", 0), id="sentences-zero"),

@@ -95,6 +95,7 @@ GOOD: dict[str, tuple[str, Any]] = {
     "SAMVAD_MODEL_ADAPTER": ("E5-Small-MR-EN", "e5-small-mr-en"),
     "SAMVAD_PRECISION": ("BFloat16", "bfloat16"),
     "SAMVAD_SEARCH_MODE": ("Hybrid", "hybrid"),
+    "SAMVAD_DECISION": ("Calibrated", "calibrated"),
     "SAMVAD_ABSTAIN_BELOW": ("0.7", 0.7),
     "SAMVAD_AGREEMENT_BELOW": ("0", 0.0),
     "SAMVAD_CONFIRM_BELOW": ("0.9", 0.9),

@@ -1,0 +1,151 @@
+"""The calibrated chance that the top article answers a question, from the search's signals.
+
+Today's four thresholds look at two signals one at a time. A small logistic regression over
+four — dense ``confidence``, concept ``agreement``, the best BM25 score of the hits and the
+dense ``margin`` from the top passage to the best passage of another article — estimates the
+chance (as log-odds) that the top article is the right one; an out-of-scope question has none.
+``bench/decision.py --save`` fits it on the fitting questions (dev and tuning) and ships it as
+``samvad/calibrations/<model>.json``, with the band it chose there: ``answer_at``, the lowest
+chance at which at most 5 % of what is answered there came from a wrong article or was out of
+scope. An answer under it is offered instead (:func:`samvad.decide.decide`).
+
+The signals' scale belongs to one model, one search mode and, in part, the fitting corpus
+(BM25 scores grow with a corpus's size; the margin needs a second article among the hits and
+is 0 without one, as in a knowledge folder of one article), so a file records the search mode
+it was fitted under, and :func:`calibration_for` gives none for another model or one merged
+with an adapter.
+
+>>> model = DecisionModel("demo", "sentences", (0.8, 0.2, 3.0, 0.02), (0.05, 0.05, 2.0, 0.02),
+...                       (1.0, 1.0, 0.5, 1.0), 0.5, answer_at=1.0)
+>>> round(model.chance((0.85, 0.25, 4.0, 0.04)), 2), round(model.chance((0.75, 0.15, 0.0, 0.0)), 2)
+(3.75, -3.25)
+>>> DecisionModel.from_json(model.to_json()) == model
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from samvad.reply import Signals
+from samvad.retriever import Hit
+
+CALIBRATIONS_DIR = Path(__file__).resolve().parent / "calibrations"
+FEATURES = ("confidence", "agreement", "bm25", "margin")
+
+Features = tuple[float, float, float, float]
+
+
+class CalibrationError(ValueError):
+    """A calibration file is unreadable or its numbers do not make a decision."""
+
+
+def decision_features(signals: Signals, hits: Sequence[Hit]) -> Features:
+    """The four inputs of the chance, in :data:`FEATURES`' order: an agreement of ``None``
+    counts as 0; no hits give 0 for BM25, and hits of one article only 0 for the margin."""
+    top = hits[0] if hits else None
+    other = next((h for h in hits if top and h.article.id != top.article.id), None)
+    return (
+        signals.confidence,
+        signals.agreement if signals.agreement is not None else 0.0,
+        max((h.lexical_score for h in hits), default=0.0),
+        top.dense_score - other.dense_score if top and other else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """A fitted logistic regression over standardised :data:`FEATURES`, and its answer band."""
+
+    model: str
+    search_mode: str
+    mean: Features
+    scale: Features
+    weights: Features
+    bias: float
+    answer_at: float
+    info: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        numbers = (*self.mean, *self.scale, *self.weights, self.bias, self.answer_at)
+        if not all(math.isfinite(n) for n in numbers):
+            raise CalibrationError("every number of a calibration must be finite")
+        if len(self.mean) != len(FEATURES) or len(self.scale) != len(FEATURES):
+            raise CalibrationError(f"a calibration needs one mean and scale per {FEATURES}")
+        if len(self.weights) != len(FEATURES):
+            raise CalibrationError(f"a calibration needs one weight per {FEATURES}")
+        if any(s <= 0 for s in self.scale):
+            raise CalibrationError("every scale of a calibration must be positive")
+
+    def chance(self, features: Features) -> float:
+        """The log-odds that the top article is the right one (higher: surer)."""
+        return self.bias + sum(
+            w * (x - m) / s
+            for w, x, m, s in zip(self.weights, features, self.mean, self.scale, strict=True)
+        )
+
+    def to_json(self) -> str:
+        """The file form, read back by :meth:`from_json`."""
+        columns = {
+            name: {"mean": m, "scale": s, "weight": w}
+            for name, m, s, w in zip(FEATURES, self.mean, self.scale, self.weights, strict=True)
+        }
+        return json.dumps(
+            {
+                "model": self.model,
+                "search_mode": self.search_mode,
+                "features": {k: {f: round(v, 6) for f, v in c.items()} for k, c in columns.items()},
+                "bias": round(self.bias, 6),
+                "answer_at": round(self.answer_at, 6),
+                "info": self.info,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> DecisionModel:
+        """Parse :meth:`to_json`'s form; :class:`CalibrationError` when it is not that."""
+        try:
+            data = json.loads(text)
+            columns = [data["features"][name] for name in FEATURES]
+
+            def column(key: str) -> Features:
+                a, b, c, d = (float(f[key]) for f in columns)
+                return (a, b, c, d)
+
+            return cls(
+                str(data["model"]),
+                str(data["search_mode"]),
+                column("mean"),
+                column("scale"),
+                column("weight"),
+                float(data["bias"]),
+                float(data["answer_at"]),
+                dict(data.get("info", {})),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            if isinstance(error, CalibrationError):
+                raise
+            raise CalibrationError(f"unreadable calibration: {error!r}") from error
+
+
+def calibration_file(model: str) -> Path:
+    """Where the shipped calibration of ``model`` lives (``intfloat/x`` → ``intfloat--x.json``)."""
+    return CALIBRATIONS_DIR / f"{model.replace('/', '--')}.json"
+
+
+def calibration_for(identity: dict[str, object]) -> DecisionModel | None:
+    """The shipped calibration for an embedder's ``identity``, or ``None``: for a model with
+    none fitted, and for one merged with an adapter (its signals were not fitted)."""
+    built_from = identity.get("built_from")
+    if isinstance(built_from, dict) and built_from.get("adapter"):
+        return None
+    path = calibration_file(str(identity.get("model", "")))
+    if not path.is_file():
+        return None
+    return DecisionModel.from_json(path.read_text("utf-8"))
