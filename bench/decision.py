@@ -82,10 +82,9 @@ def score(engine: AnswerEngine, question: str, expected: str | None) -> Scored:
     """Search ``question`` and keep what the decisions need."""
     retrieval = engine.search(question)
     hits = retrieval.hits
-    signals = retrieval.signals
     return Scored(
-        Signals(signals.confidence, signals.agreement),
-        decision_features(signals, hits),
+        retrieval.signals,
+        decision_features(retrieval.signals, hits),
         bool(hits),
         engine.verdict(retrieval),
         expected,

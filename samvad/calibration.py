@@ -33,6 +33,7 @@ from pathlib import Path
 
 from samvad.reply import Signals
 from samvad.retriever import Hit
+from samvad.shipped import shipped_file, shipped_for
 
 CALIBRATIONS_DIR = Path(__file__).resolve().parent / "calibrations"
 FEATURES = ("confidence", "agreement", "bm25", "margin")
@@ -128,24 +129,19 @@ class DecisionModel:
                 float(data["answer_at"]),
                 dict(data.get("info", {})),
             )
+        except CalibrationError:
+            raise
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            if isinstance(error, CalibrationError):
-                raise
             raise CalibrationError(f"unreadable calibration: {error!r}") from error
 
 
 def calibration_file(model: str) -> Path:
     """Where the shipped calibration of ``model`` lives (``intfloat/x`` → ``intfloat--x.json``)."""
-    return CALIBRATIONS_DIR / f"{model.replace('/', '--')}.json"
+    return shipped_file(CALIBRATIONS_DIR, model)
 
 
 def calibration_for(identity: dict[str, object]) -> DecisionModel | None:
     """The shipped calibration for an embedder's ``identity``, or ``None``: for a model with
     none fitted, and for one merged with an adapter (its signals were not fitted)."""
-    built_from = identity.get("built_from")
-    if isinstance(built_from, dict) and built_from.get("adapter"):
-        return None
-    path = calibration_file(str(identity.get("model", "")))
-    if not path.is_file():
-        return None
-    return DecisionModel.from_json(path.read_text("utf-8"))
+    path = shipped_for(CALIBRATIONS_DIR, identity)
+    return None if path is None else DecisionModel.from_json(path.read_text("utf-8"))

@@ -26,6 +26,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samvad.shipped import shipped_file, shipped_for
+
 GAPS_DIR = Path(__file__).resolve().parent / "gaps"
 
 
@@ -72,16 +74,11 @@ class LanguageGap:
 
 def gap_file(model: str) -> Path:
     """Where the shipped gap of ``model`` lives (``intfloat/x`` → ``intfloat--x.json``)."""
-    return GAPS_DIR / f"{model.replace('/', '--')}.json"
+    return shipped_file(GAPS_DIR, model)
 
 
 def gap_for(identity: dict[str, object]) -> LanguageGap | None:
     """The shipped gap for an embedder's ``identity``, or ``None``: for a model with no gap
     measured, and for one merged with an adapter (its gap was not measured)."""
-    built_from = identity.get("built_from")
-    if isinstance(built_from, dict) and built_from.get("adapter"):
-        return None
-    path = gap_file(str(identity.get("model", "")))
-    if not path.is_file():
-        return None
-    return LanguageGap.from_json(path.read_text("utf-8"))
+    path = shipped_for(GAPS_DIR, identity)
+    return None if path is None else LanguageGap.from_json(path.read_text("utf-8"))
