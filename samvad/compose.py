@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from samvad.facts import FactKind, holds_fact
+from samvad.facts import Asked, answers
 from samvad.index_store import IndexSnapshot
 from samvad.language import Lang, as_language
 from samvad.reply import Citation, Offer
@@ -59,7 +59,7 @@ def pick_sentences(
     chunk: StoredChunk,
     vectors: np.ndarray,
     snapshot: IndexSnapshot,
-    wanted: FactKind | None = None,
+    wanted: Asked | None = None,
 ) -> list[str]:
     """The chunk's sentences closest to the question: the best one, plus up to two more
     within :data:`SENTENCE_MARGIN` of it, in the article's order.
@@ -74,7 +74,7 @@ def pick_sentences(
     ranked = [int(i) for i in np.argsort(-scores)]
     keep = [i for i in ranked[:MAX_SENTENCES] if scores[i] >= best - SENTENCE_MARGIN]
     picked = [(chunk.ordinal, i, chunk.sentences[i]) for i in keep]
-    if wanted is not None and not any(holds_fact(wanted, text) for _, _, text in picked):
+    if wanted is not None and not any(answers(wanted, text) for _, _, text in picked):
         found = _closest_holding(chunk, vectors, snapshot, wanted)
         if found is not None:
             picked = [*picked[: MAX_SENTENCES - 1], found]
@@ -82,7 +82,7 @@ def pick_sentences(
 
 
 def _closest_holding(
-    chunk: StoredChunk, vectors: np.ndarray, snapshot: IndexSnapshot, wanted: FactKind
+    chunk: StoredChunk, vectors: np.ndarray, snapshot: IndexSnapshot, wanted: Asked
 ) -> tuple[int, int, str] | None:
     """The sentence closest to the question that holds a fact of kind ``wanted``, as
     (chunk ordinal, position, text): from ``chunk`` when one there does, else from the other
@@ -92,7 +92,7 @@ def _closest_holding(
     for candidates in ([chunk], others):
         best: tuple[float, tuple[int, int, str]] | None = None
         for part in candidates:
-            holding = [i for i, text in enumerate(part.sentences) if holds_fact(wanted, text)]
+            holding = [i for i, text in enumerate(part.sentences) if answers(wanted, text)]
             if not holding:
                 continue
             scores = (snapshot.sentence_vectors_of(part)[holding] @ vectors.T).max(axis=1)

@@ -1,19 +1,26 @@
-"""Which kind of fact a question asks for — a time or date, a number or amount, a phone number —
-and whether a sentence holds one. The word lists are in ``words/fact_cues.yml``.
+"""Which kind of fact a question asks for — a clock time, a date, a length of time, a number or
+amount, a phone number — and whether a sentence holds one. The word lists are in
+``words/fact_cues.yml``.
 
 The answer's sentences are picked by similarity to the question (:mod:`samvad.compose`); when
-none of them holds the kind of fact asked for and another sentence of the same passage does,
+none of them holds the kind of fact asked for and another sentence of the same article does,
 that one joins them, so "किती वाजता पाणी येईल?" is answered with the sentence that gives the time.
 
 >>> wanted_fact(["पाणी किती वाजता येईल?"]), wanted_fact(["What is the helpline number?"])
-('time', 'phone')
+('clock', 'phone')
+>>> wanted_fact(["pani kadhi yenar?"]), wanted_fact(["kiti divsat milel?"])
+('when', 'duration')
 >>> wanted_fact(["pani band ka aahe?"]) is None
 True
->>> holds_fact("time", "Water is cut on 12 March."), holds_fact("phone", "Call 1800 222 108.")
+>>> answers("when", "Water is cut on 12 March."), answers("when", "Water comes at 9 am.")
+(True, True)
+>>> answers("clock", "Water is cut on 12 March."), answers("clock", "Open for 2 hours.")
+(False, False)
+>>> holds_fact("date", "फलक 31 मेपर्यंत काढावेत."), holds_fact("phone", "Call 1800 222 108.")
 (True, True)
 >>> holds_fact("phone", "Open from 10 to 5."), holds_fact("number", "शुल्क ५० रुपये आहे.")
 (False, True)
->>> holds_fact("number", "Ward 12 has a new office."), holds_fact("time", "Room 112 is open.")
+>>> holds_fact("number", "Ward 12 has a new office."), holds_fact("date", "Room 112 is open.")
 (False, False)
 """
 
@@ -24,16 +31,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast, get_args
 
 import yaml
 
 from samvad.analyzer import normalize
 
-FactKind = Literal["time", "number", "phone"]
-# A question's kind is the first of these whose cue it holds (a phone number is also a number;
-# "किती वाजता" asks for a time though "किती" alone asks for a number).
-KINDS: tuple[FactKind, ...] = ("phone", "time", "number")
+# What a sentence may hold.
+FactKind = Literal["phone", "clock", "date", "duration", "number"]
+# What a question may ask for; the file lists them in the order they are tried.
+Asked = Literal["phone", "clock", "duration", "date", "when", "number"]
 CUES_FILE = Path(__file__).with_name("words") / "fact_cues.yml"
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u0900-\u0963\u0966-\u097f₹]+")
 _DIGIT = re.compile(r"[0-9]")
@@ -42,52 +49,88 @@ _PHONE = re.compile(r"(?:[0-9][\s-]?){6,}")
 
 
 @dataclass(frozen=True)
-class FactWords:
-    """One kind's cue phrases (in a question); the words that make a number beside them that
-    kind of fact, and those that are one alone (in a sentence)."""
+class QuestionKind:
+    """One kind of question: its cue phrases and the kinds of fact that answer it."""
 
     cues: frozenset[str]
+    answered_by: tuple[FactKind, ...]
+
+
+@dataclass(frozen=True)
+class FactWords:
+    """The words that make a number beside them one kind of fact, and those that are one alone
+    (in a sentence)."""
+
     words: frozenset[str]
     alone: frozenset[str]
 
 
+@dataclass(frozen=True)
+class FactCues:
+    """``words/fact_cues.yml``: the kinds of question in the order they are tried, the words of
+    each kind of fact, and the endings a sentence's word may carry beyond a listed word."""
+
+    questions: dict[Asked, QuestionKind]
+    facts: dict[FactKind, FactWords]
+    suffixes: tuple[str, ...]
+
+
 @functools.cache
-def fact_words() -> dict[FactKind, FactWords]:
-    """The word lists of ``words/fact_cues.yml``, normalised as questions are."""
+def fact_cues() -> FactCues:
+    """The lists of ``words/fact_cues.yml``, normalised as questions are; ``ValueError`` when
+    the file names a kind this module does not know or leaves one out."""
     raw = yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))
-    return {
-        kind: FactWords(
-            frozenset(" ".join(_words(str(c))) for c in raw[kind]["cues"]),
-            frozenset(w for word in raw[kind]["words"] for w in _words(str(word))),
-            frozenset(w for word in raw[kind]["alone"] for w in _words(str(word))),
-        )
-        for kind in KINDS
+    asked, kinds = set(get_args(Asked)), set(get_args(FactKind))
+    if set(raw["questions"]) != asked or set(raw["facts"]) != kinds:
+        raise ValueError(f"{CUES_FILE} must list the questions {asked} and the facts {kinds}")
+    questions: dict[Asked, QuestionKind] = {}
+    for name, entry in raw["questions"].items():
+        answered_by = tuple(str(kind) for kind in entry["answered_by"])
+        if not answered_by or not set(answered_by) <= kinds:
+            raise ValueError(f"{CUES_FILE}: {name} must be answered by some of {kinds}")
+        cues = frozenset(" ".join(_words(str(c))) for c in entry["cues"])
+        questions[cast(Asked, name)] = QuestionKind(cues, cast(tuple[FactKind, ...], answered_by))
+    facts = {
+        cast(FactKind, kind): FactWords(_word_set(entry["words"]), _word_set(entry["alone"]))
+        for kind, entry in raw["facts"].items()
     }
+    suffixes = tuple(sorted((normalize(str(s)) for s in raw["suffixes"]), key=len, reverse=True))
+    return FactCues(questions, facts, suffixes)
+
+
+def _word_set(words: Iterable[object]) -> frozenset[str]:
+    return frozenset(w for word in words for w in _words(str(word)))
 
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
-def wanted_fact(phrasings: Iterable[str]) -> FactKind | None:
+def wanted_fact(phrasings: Iterable[str]) -> Asked | None:
     """The kind of fact a question asks for (any of its phrasings may say it), or ``None``."""
     spaced = [f" {' '.join(_words(p))} " for p in phrasings]
-    for kind in KINDS:
-        if any(f" {cue} " in text for cue in fact_words()[kind].cues for text in spaced):
-            return kind
+    for name, question in fact_cues().questions.items():
+        if any(f" {cue} " in text for cue in question.cues for text in spaced):
+            return name
     return None
+
+
+def answers(asked: Asked, sentence: str) -> bool:
+    """Whether ``sentence`` holds a fact of a kind that answers a question asking ``asked``."""
+    return any(holds_fact(kind, sentence) for kind in fact_cues().questions[asked].answered_by)
 
 
 def holds_fact(kind: FactKind, sentence: str) -> bool:
     """Whether ``sentence`` holds a fact of ``kind``: a run of six or more digits for a phone
-    number; for a time or a number, a number with one of the kind's words beside it or in it
-    ("12 March", "सकाळी 9", "10am"; "₹18", "१० टक्के", "30 days"), or a word that is one
-    alone (a weekday)."""
+    number; otherwise a number with one of the kind's words beside it or in it ("12 March",
+    "सकाळी 9", "10am"; "₹18", "१० टक्के", "30 days"), or a word that is one alone (a weekday).
+    A Marathi word counts with a listed ending too ("31 मेपर्यंत")."""
     text = normalize(sentence)
     if kind == "phone":
         return _PHONE.search(text) is not None
-    known = fact_words()[kind]
-    tokens = _words(text)
+    cues = fact_cues()
+    known = cues.facts[kind]
+    tokens = [_stem(token, known.words | known.alone, cues.suffixes) for token in _words(text)]
     for at, token in enumerate(tokens):
         if token in known.alone:
             return True
@@ -100,3 +143,13 @@ def holds_fact(kind: FactKind, sentence: str) -> bool:
             if beside & known.words:
                 return True
     return False
+
+
+def _stem(token: str, listed: frozenset[str], suffixes: tuple[str, ...]) -> str:
+    """``token`` without the first ending in ``suffixes`` that leaves a ``listed`` word."""
+    if token in listed:
+        return token
+    for suffix in suffixes:
+        if token.endswith(suffix) and token[: -len(suffix)] in listed:
+            return token[: -len(suffix)]
+    return token

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from samvad.compose import MAX_SENTENCES, pick_sentences
-from samvad.facts import FactKind
+from samvad.facts import Asked
 from samvad.index_store import IndexSnapshot
 from samvad.segment import Segment, StoredArticle, StoredChunk
 
@@ -54,13 +54,13 @@ def test_the_closest_sentences_in_article_order(lang: str) -> None:
 @pytest.mark.parametrize("lang", ["mr", "en"])
 def test_a_sentence_with_the_fact_asked_for_takes_the_last_place(lang: str) -> None:
     snapshot, chunk, question = snapshot_with(lang)
-    picked = pick_sentences(chunk, question, snapshot, "time")
+    picked = pick_sentences(chunk, question, snapshot, "when")
     assert picked == [*SENTENCES[lang][:2], SENTENCES[lang][3]]
 
 
 @pytest.mark.parametrize("lang", ["mr", "en"])
-@pytest.mark.parametrize("wanted", ["phone", "number"])
-def test_nothing_changes_when_no_sentence_holds_it(lang: str, wanted: FactKind) -> None:
+@pytest.mark.parametrize("wanted", ["phone", "number", "duration"])
+def test_nothing_changes_when_no_sentence_holds_it(lang: str, wanted: Asked) -> None:
     snapshot, chunk, question = snapshot_with(lang)
     assert pick_sentences(chunk, question, snapshot, wanted) == list(SENTENCES[lang][:3])
 
@@ -80,7 +80,7 @@ def test_the_fact_may_come_from_another_passage_of_the_article(lang: str) -> Non
                 np.vstack([near, [[0.5, np.sqrt(0.75), 0, 0]]]), [])  # fmt: skip
     snapshot = IndexSnapshot.empty().with_segment(segment)
     assert pick_sentences(first, question, snapshot) == list(SENTENCES[lang][:3])
-    assert pick_sentences(first, question, snapshot, "time") == [
+    assert pick_sentences(first, question, snapshot, "when") == [
         *SENTENCES[lang][:2],
         SENTENCES[lang][3],
     ]
