@@ -64,6 +64,11 @@ class FactWords:
     words: frozenset[str]
     alone: frozenset[str]
 
+    @functools.cached_property
+    def listed(self) -> frozenset[str]:
+        """Every word of this kind, beside a number or alone."""
+        return self.words | self.alone
+
 
 @dataclass(frozen=True)
 class FactCues:
@@ -130,7 +135,7 @@ def holds_fact(kind: FactKind, sentence: str) -> bool:
         return _PHONE.search(text) is not None
     cues = fact_cues()
     known = cues.facts[kind]
-    tokens = [_stem(token, known.words | known.alone, cues.suffixes) for token in _words(text)]
+    tokens = [_stem(token, known.listed, cues.suffixes) for token in _words(text)]
     for at, token in enumerate(tokens):
         if token in known.alone:
             return True
