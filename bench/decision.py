@@ -1,7 +1,8 @@
 """When to answer: the four thresholds alone beside the calibrated chance, on the fixture questions.
 
 Every question is searched once (the engine's search, in the mode the settings name, over the
-dev corpus and the real articles); its signals are the engine's own
+dev corpus and the real articles, with the English words of a romanized question written as
+Marathi loanwords, as ``SAMVAD_DECISION=calibrated`` searches); its signals are the engine's own
 (``samvad.calibration.decision_features``: dense ``confidence``, concept ``agreement``, the
 best BM25 score, and the dense ``margin`` to the best passage of another article). A logistic
 regression over them (``bench.abstention.fit_logistic``) estimates the chance that the top
@@ -13,9 +14,10 @@ ones, never looked at for fitting. Its answer band is the chance at which at mos
 scope; an offer band (for the comparisons only) the chance at which the right article is among
 the three offered for ``--offer-recall`` (90 %) of the fitting questions that have one.
 
-Decisions, side by side: ``no gap`` (the engine without the cross-language gap,
-``samvad/language_gap.py``, thresholds alone), ``thresholds`` (the four thresholds alone:
-``SAMVAD_DECISION=thresholds``), ``chance alone`` (answer, offer or refuse by the two bands
+Decisions, side by side: ``default`` (today's default engine: ``SAMVAD_DECISION=thresholds``,
+romanized questions transliterated letter by letter), ``no gap`` (that without the
+cross-language gap, ``samvad/language_gap.py``), ``thresholds`` (the four thresholds alone on
+the loanword search), ``chance alone`` (answer, offer or refuse by the two bands
 only), ``thresholds + chance`` (``samvad.decide.decide`` with the answer band: an answer under
 it is offered instead; what ``SAMVAD_DECISION=calibrated`` does) and ``+ refusals offered``
 (that, and a refusal whose chance reaches the offer band offered too: tried, not shipped, as it
@@ -149,12 +151,15 @@ def main() -> None:
     embedder = load_embedder(threads=1, precision=choose_precision("auto"))
     built, _ = build_temp_index([DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("dec"))
     settings = replace(built, decision="thresholds")
-    engine = AnswerEngine(settings, embedder)
+    engine = AnswerEngine(settings, embedder, loanwords=True)
     shipped = AnswerEngine(replace(built, decision="calibrated"), embedder)
+    default = AnswerEngine(settings, embedder)
     before = AnswerEngine(settings, embedder, language_gap=False)
     questions = {name: dev_questions(Path(path)) for name, path in SETS.items()}
     scored = {n: [score(engine, q.question, q.expected_article) for q in qs]
               for n, qs in questions.items()}  # fmt: skip
+    as_default = {n: [score(default, q.question, q.expected_article) for q in qs]
+                  for n, qs in questions.items()}  # fmt: skip
     no_gap = {n: [score(before, q.question, q.expected_article) for q in qs]
               for n, qs in questions.items()}  # fmt: skip
     as_shipped = {n: [score(shipped, q.question, q.expected_article) for q in qs]
@@ -194,6 +199,7 @@ def main() -> None:
                 for r, v, c in zip(rows, together(rows), chances(rows), strict=True)]  # fmt: skip
 
     decisions: dict[str, Callable[[str], tuple[list[Scored], list[str]]]] = {
+        "default": lambda n: (as_default[n], [r.verdict for r in as_default[n]]),
         "no gap": lambda n: (no_gap[n], [r.verdict for r in no_gap[n]]),
         "thresholds": lambda n: (scored[n], [r.verdict for r in scored[n]]),
         "chance alone": lambda n: (scored[n], alone(scored[n])),

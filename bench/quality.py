@@ -5,12 +5,15 @@ each question set and each kind of question it prints, for today's engine and fo
 tried — hybrid ranking (search mode ``hybrid``: without the best-sentence ranking), corpus
 spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
 the index's own words), today's without fact sentences (``samvad/facts.py``: a sentence holding
-the kind of fact asked for joins the answer), the model with the other adapter setting
-(``SAMVAD_MODEL_ADAPTER``: the adapter merged or not, with its own index) and, on a CPU that
-runs bfloat16, the index built in float32 as before passages followed the precision — top
-article right, answered with the key fact, reached in one tap (answered with the fact, or the
-right article among the offers), answered from the wrong article, and for out-of-scope
-questions how many were answered directly; then the warm latency per question (p50 / p95).
+the kind of fact asked for joins the answer), with loanwords (``samvad/loanwords.py``: the
+English words of a romanized question written as Marathi loanwords), the calibrated decision
+(``SAMVAD_DECISION=calibrated``, which searches with loanwords), the model with the other
+adapter setting (``SAMVAD_MODEL_ADAPTER``: the adapter merged or not, with its own index)
+and, on a CPU that runs bfloat16, the index built in float32 as before passages followed the
+precision — top article right, answered with the key fact, reached in one tap (answered with
+the fact, or the right article among the offers), answered from the wrong article, and for
+out-of-scope questions how many were answered directly; then the warm latency per question
+(p50 / p95).
 All but the adapter variant serve the same index and the same model; each question goes to
 each in turn, so machine noise hits all alike. ``today`` ranks by the search mode the settings
 name (``SAMVAD_SEARCH_MODE``, default ``sentences``: chunks also ranked by their best sentence).
@@ -27,7 +30,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.common import (
@@ -116,6 +119,11 @@ def main() -> None:
         "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), None),
         "without language gap": (AnswerEngine(settings, embedder, language_gap=False), None),
         "without fact sentences": (AnswerEngine(settings, embedder, fact_sentences=False), None),
+        "with loanwords": (AnswerEngine(settings, embedder, loanwords=True), None),
+        "calibrated, loanwords": (
+            AnswerEngine(replace(settings, decision="calibrated"), embedder),
+            None,
+        ),
     }
     configured = Settings.from_env().model_adapter
     other = SHIPPED_ADAPTER if configured == "none" else "none"

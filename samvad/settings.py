@@ -49,7 +49,8 @@ ANSWER_SEARCH_MODES = ("sentences", "hybrid")
 DEFAULT_SEARCH_MODE = "sentences"
 # How the engine decides between answering, offering and refusing (``samvad/decide.py``):
 # the four thresholds alone, or with the calibrated chance of ``samvad/calibration.py`` where
-# the model has one (it turns answers it doubts into offers; opt-in, see bench/decision.py).
+# the model has one (it turns answers it doubts into offers, and writes the English words of
+# a romanized question as loanwords; opt-in, see samvad/answers.py and bench/decision.py).
 DECISIONS = ("calibrated", "thresholds")
 DEFAULT_DECISION = "thresholds"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -250,7 +251,7 @@ SETTINGS: tuple[Setting, ...] = (
         "how the bot decides to answer: `thresholds` (the four thresholds below) or "
         "`calibrated` (those, then an answer the model's calibrated chance in "
         "`samvad/calibrations/` doubts is offered instead: fewer wrong answers, fewer direct "
-        "ones)",
+        "ones; fitted on the 20 fixture articles, see the README)",
         _choice(*DECISIONS),
     ),
     Setting(

@@ -62,6 +62,29 @@ def test_romanized_to_devanagari_meets_marathi_spelling(romanized: str, devanaga
 
 
 @pytest.mark.parametrize(
+    ("romanized", "with_loanwords", "letter_by_letter"),
+    [
+        ("office kiti vajta ughadta", "ऑफिस किती", "ओफ्फिचे किती"),
+        ("complaint number kay aahe", "कंप्लेंट नंबर", "चोंप्लैंत नुंबेर"),
+        ("tar mala sut milel ka", "तर मला", "तर मला"),  # "tar" is Marathi here, not pitch
+    ],
+)
+def test_romanized_english_words_become_loanwords(
+    romanized: str, with_loanwords: str, letter_by_letter: str
+) -> None:
+    assert romanized_to_devanagari(romanized, loanwords=True).startswith(with_loanwords)
+    assert romanized_to_devanagari(romanized).startswith(letter_by_letter)
+
+
+def test_prepare_query_writes_loanwords_in_the_devanagari_phrasing() -> None:
+    on = prepare_query("swimming pool kadhi chalu", loanwords=True)
+    assert on.phrasings[1].startswith("स्विमिंग पूल") and on.loanwords
+    off = prepare_query("swimming pool kadhi chalu")
+    assert off.phrasings[1].startswith("स्विम्मिंग") and not off.loanwords
+    assert not prepare_query("swimming pool timings", loanwords=True).loanwords  # English
+
+
+@pytest.mark.parametrize(
     ("text", "phrasings", "langs"),
     [
         ("पाणी कधी येईल?", 1, {"mr"}),

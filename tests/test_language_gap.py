@@ -56,3 +56,18 @@ def test_each_phrasing_has_the_language_of_its_script(
     question: str, langs: tuple[str | None, ...]
 ) -> None:
     assert prepare_query(question).phrasing_langs == langs
+
+
+@pytest.mark.parametrize(
+    ("question", "langs"),
+    [
+        ("पाणी कधी येणार?", ("mr",)),
+        ("When will the water come?", ("en",)),
+        ("swimming pool kadhi chalu", (None, None)),
+    ],
+    ids=["marathi", "english", "romanized"],
+)
+def test_a_romanized_question_written_with_loanwords_gets_no_gap(
+    question: str, langs: tuple[str | None, ...]
+) -> None:
+    assert prepare_query(question, loanwords=True).phrasing_langs == langs
