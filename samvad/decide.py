@@ -23,7 +23,7 @@ that is the lowest pair at which no out-of-scope question is answered directly. 
 questions (``tests/fixtures/heldout_questions.jsonl``) show how far they carry. The values are
 the defaults in ``samvad/settings.py``; a deployment sets ``SAMVAD_ABSTAIN_BELOW`` and the others.
 
-With a calibration (``samvad/calibration.py``; ``SAMVAD_DECISION=calibrated``, the default)
+With a calibration (``samvad/calibration.py``; ``SAMVAD_DECISION=calibrated``, opt-in)
 the signals also carry a ``chance``: the log-odds, from four signals together, that the top
 article is the right one. An answer whose chance is under the calibration's ``answer_at``
 becomes an offer of the closest articles; nothing else changes, so the lower pair still

@@ -371,7 +371,7 @@ class PreparedQuery:
         >>> prepare_query("pani kadhi yenar", loanwords=True).phrasing_langs
         (None, None)
         """
-        if self.detected.romanized and self.loanwords:
+        if self.loanwords:  # set only for a romanized question
             return tuple(None for _ in self.phrasings)
         return tuple(
             "mr" if _DEVANAGARI_CHAR.search(p) else None if self.detected.romanized else "en"

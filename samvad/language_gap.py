@@ -14,9 +14,9 @@ The Latin phrasing of a romanized Marathi question gets none: it already meets E
 in their own script (a gap measured for Latin-letter Marathi pushed romanized questions toward
 English articles on the tuning questions). Nor does its Devanagari phrasing when that writes
 the English words as loanwords (``samvad/loanwords.py``): then the gap lifted English articles
-on neighbouring topics ("driving licence renew karaycha ahe RTO
-madhe" answered from the hawker-licence article; on the fitting questions, with the calibrated
-decision, romanized answered from a wrong article 3 → 0, out of scope answered 3 → 1 of 8).
+on neighbouring topics ("driving licence renew karaycha ahe RTO madhe" answered from the
+hawker-licence article; on the fitting questions, with the calibrated decision, romanized
+answered from a wrong article 3 → 0, out of scope answered 3 → 1 of 8).
 
 >>> gap = LanguageGap("demo", {("en", "mr"): 0.06, ("mr", "en"): 0.04})
 >>> gap.of("en", "mr"), gap.of("mr", "mr"), gap.of(None, "en")

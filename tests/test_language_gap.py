@@ -44,30 +44,25 @@ def test_a_damaged_gap_file_is_one_clear_error(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "langs"),
+    ("question", "loanwords", "langs"),
     [
-        ("पाणी कधी येणार?", ("mr",)),
-        ("When will the water come?", ("en",)),
-        ("pani kadhi yenar", (None, "mr")),
+        ("पाणी कधी येणार?", False, ("mr",)),
+        ("When will the water come?", False, ("en",)),
+        ("pani kadhi yenar", False, (None, "mr")),
+        ("पाणी कधी येणार?", True, ("mr",)),
+        ("When will the water come?", True, ("en",)),
+        ("swimming pool kadhi chalu", True, (None, None)),
     ],
-    ids=["marathi", "english", "romanized"],
+    ids=[
+        "marathi",
+        "english",
+        "romanized",
+        "marathi-loanwords",
+        "english-loanwords",
+        "romanized-loanwords-no-gap",
+    ],
 )
 def test_each_phrasing_has_the_language_of_its_script(
-    question: str, langs: tuple[str | None, ...]
+    question: str, loanwords: bool, langs: tuple[str | None, ...]
 ) -> None:
-    assert prepare_query(question).phrasing_langs == langs
-
-
-@pytest.mark.parametrize(
-    ("question", "langs"),
-    [
-        ("पाणी कधी येणार?", ("mr",)),
-        ("When will the water come?", ("en",)),
-        ("swimming pool kadhi chalu", (None, None)),
-    ],
-    ids=["marathi", "english", "romanized"],
-)
-def test_a_romanized_question_written_with_loanwords_gets_no_gap(
-    question: str, langs: tuple[str | None, ...]
-) -> None:
-    assert prepare_query(question, loanwords=True).phrasing_langs == langs
+    assert prepare_query(question, loanwords=loanwords).phrasing_langs == langs
