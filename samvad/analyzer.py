@@ -322,17 +322,25 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_DEVANAGARI_DIGITS)
 
 
+def stem(word: str) -> str:
+    """A normalised word's stem: a Devanagari word without one case ending ("केंद्रांमध्ये" →
+    "केंद्र"), a Latin one without a plural ending ("days" → "day").
+
+    >>> stem("केंद्रांमध्ये"), stem("मेपर्यंत"), stem("offices")
+    ('केंद्र', 'मे', 'office')
+    """
+    if _DEVANAGARI.search(word):
+        return _stem_marathi(word)
+    return _stem_english(word)
+
+
 def analyze(text: str) -> list[str]:
     """Split ``text`` into normalised search terms, dropping stop words."""
-    terms = []
-    for word in _WORD.findall(normalize(text)):
-        if _DEVANAGARI.search(word):
-            if word in MARATHI_STOPWORDS:
-                continue
-            terms.append(_stem_marathi(word))
-        elif word not in ENGLISH_STOPWORDS:
-            terms.append(_stem_english(word))
-    return terms
+    return [
+        stem(word)
+        for word in _WORD.findall(normalize(text))
+        if word not in MARATHI_STOPWORDS and word not in ENGLISH_STOPWORDS
+    ]
 
 
 _SKELETON = str.maketrans(

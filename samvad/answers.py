@@ -30,6 +30,7 @@ from samvad.index_store import IndexSnapshot, LiveIndex
 from samvad.language import Lang, PreparedQuery, prepare_query
 from samvad.language_gap import gap_for
 from samvad.latent_terms import LatentTermEncoder, LatentVector, latent_encoder_for
+from samvad.loanwords import load as load_loanwords
 from samvad.model import Embedder
 from samvad.privacy import accept, mask
 from samvad.question_log import QuestionLog
@@ -139,6 +140,8 @@ class AnswerEngine:
             calibration_for(embedder.identity) if settings.decision == "calibrated" else None
         )
         self.loanwords = self.calibration is not None if loanwords is None else loanwords
+        if self.loanwords:
+            load_loanwords()
         self.latent: LatentTermEncoder | None = latent_encoder_for(
             str(embedder.identity["model"]), embedder.dimension, embedder.precision
         )

@@ -1,6 +1,7 @@
 """Which kind of fact a question asks for — a clock time, a date, a length of time, a number or
-amount, a phone number — and whether a sentence holds one. The word lists are in
-``words/fact_cues.yml``.
+amount, a phone number, a person, a place — and whether a sentence holds one. The word lists
+are in ``words/fact_cues.yml``; words match by their stem (:func:`samvad.analyzer.stem`), so the
+lists hold each word once.
 
 The answer's sentences are picked by similarity to the question (:mod:`samvad.compose`); when
 none of them holds the kind of fact asked for and another sentence of the same article does,
@@ -10,6 +11,10 @@ that one joins them, so "किती वाजता पाणी येईल?
 ('clock', 'phone')
 >>> wanted_fact(["pani kadhi yenar?"]), wanted_fact(["kiti divsat milel?"])
 ('when', 'duration')
+>>> wanted_fact(["पाणी कोणत्या नंबरवर कळवायचं?"]), wanted_fact(["ceo kon aahe?"])
+('phone', 'person')
+>>> wanted_fact(["बस पास कुठे मिळेल?"]), wanted_fact(["Where is the office?"])
+('place', 'place')
 >>> wanted_fact(["pani band ka aahe?"]) is None
 True
 >>> answers("when", "Water is cut on 12 March."), answers("when", "Water comes at 9 am.")
@@ -22,6 +27,8 @@ True
 (False, True)
 >>> holds_fact("number", "Ward 12 has a new office."), holds_fact("date", "Room 112 is open.")
 (False, False)
+>>> holds_fact("place", "३३ नागरी आरोग्य केंद्रांमध्ये लस मिळेल."), holds_fact("person", "Ask the officer.")
+(True, True)
 """
 
 from __future__ import annotations
@@ -35,12 +42,12 @@ from typing import Literal, cast, get_args
 
 import yaml
 
-from samvad.analyzer import normalize
+from samvad.analyzer import normalize, stem
 
 # What a sentence may hold.
-FactKind = Literal["phone", "clock", "date", "duration", "number"]
+FactKind = Literal["phone", "clock", "date", "duration", "number", "person", "place"]
 # What a question may ask for; the file lists them in the order they are tried.
-Asked = Literal["phone", "clock", "duration", "date", "when", "number"]
+Asked = Literal["phone", "clock", "duration", "date", "person", "place", "when", "number"]
 CUES_FILE = Path(__file__).with_name("words") / "fact_cues.yml"
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f\u0900-\u0963\u0966-\u097f₹]+")
 _DIGIT = re.compile(r"[0-9]")
@@ -50,7 +57,8 @@ _PHONE = re.compile(r"(?:[0-9][\s-]?){6,}")
 
 @dataclass(frozen=True)
 class QuestionKind:
-    """One kind of question: its cue phrases and the kinds of fact that answer it."""
+    """One kind of question: its cue phrases (each word as its stem) and the kinds of fact that
+    answer it."""
 
     cues: frozenset[str]
     answered_by: tuple[FactKind, ...]
@@ -59,31 +67,26 @@ class QuestionKind:
 @dataclass(frozen=True)
 class FactWords:
     """The words that make a number beside them one kind of fact, and those that are one alone
-    (in a sentence)."""
+    (in a sentence), each as its stem."""
 
     words: frozenset[str]
     alone: frozenset[str]
 
-    @functools.cached_property
-    def listed(self) -> frozenset[str]:
-        """Every word of this kind, beside a number or alone."""
-        return self.words | self.alone
-
 
 @dataclass(frozen=True)
 class FactCues:
-    """``words/fact_cues.yml``: the kinds of question in the order they are tried, the words of
-    each kind of fact, and the endings a sentence's word may carry beyond a listed word."""
+    """``words/fact_cues.yml``: the kinds of question in the order they are tried, and the
+    words of each kind of fact."""
 
     questions: dict[Asked, QuestionKind]
     facts: dict[FactKind, FactWords]
-    suffixes: tuple[str, ...]
 
 
 @functools.cache
 def fact_cues() -> FactCues:
-    """The lists of ``words/fact_cues.yml``, normalised as questions are; ``ValueError`` when
-    the file names a kind this module does not know or leaves one out."""
+    """The lists of ``words/fact_cues.yml``, each word normalised and stemmed as questions'
+    and sentences' words are; ``ValueError`` when the file names a kind this module does not
+    know or leaves one out."""
     raw = yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))
     asked, kinds = set(get_args(Asked)), set(get_args(FactKind))
     if set(raw["questions"]) != asked or set(raw["facts"]) != kinds:
@@ -93,27 +96,26 @@ def fact_cues() -> FactCues:
         answered_by = tuple(str(kind) for kind in entry["answered_by"])
         if not answered_by or not set(answered_by) <= kinds:
             raise ValueError(f"{CUES_FILE}: {name} must be answered by some of {kinds}")
-        cues = frozenset(" ".join(_words(str(c))) for c in entry["cues"])
+        cues = frozenset(" ".join(_stems(str(c))) for c in entry["cues"])
         questions[cast(Asked, name)] = QuestionKind(cues, cast(tuple[FactKind, ...], answered_by))
     facts = {
         cast(FactKind, kind): FactWords(_word_set(entry["words"]), _word_set(entry["alone"]))
         for kind, entry in raw["facts"].items()
     }
-    suffixes = tuple(sorted((normalize(str(s)) for s in raw["suffixes"]), key=len, reverse=True))
-    return FactCues(questions, facts, suffixes)
+    return FactCues(questions, facts)
 
 
 def _word_set(words: Iterable[object]) -> frozenset[str]:
-    return frozenset(w for word in words for w in _words(str(word)))
+    return frozenset(w for word in words for w in _stems(str(word)))
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(normalize(text))
+def _stems(text: str) -> list[str]:
+    return [stem(word) for word in _WORD.findall(normalize(text))]
 
 
 def wanted_fact(phrasings: Iterable[str]) -> Asked | None:
     """The kind of fact a question asks for (any of its phrasings may say it), or ``None``."""
-    spaced = [f" {' '.join(_words(p))} " for p in phrasings]
+    spaced = [f" {' '.join(_stems(p))} " for p in phrasings]
     for name, question in fact_cues().questions.items():
         if any(f" {cue} " in text for cue in question.cues for text in spaced):
             return name
@@ -128,14 +130,13 @@ def answers(asked: Asked, sentence: str) -> bool:
 def holds_fact(kind: FactKind, sentence: str) -> bool:
     """Whether ``sentence`` holds a fact of ``kind``: a run of six or more digits for a phone
     number; otherwise a number with one of the kind's words beside it or in it ("12 March",
-    "सकाळी 9", "10am"; "₹18", "१० टक्के", "30 days"), or a word that is one alone (a weekday).
-    A Marathi word counts with a listed ending too ("31 मेपर्यंत")."""
+    "सकाळी 9", "10am"; "₹18", "१० टक्के", "30 days"), or a word that is one alone (a weekday,
+    a title, a place). A word counts by its stem ("31 मेपर्यंत" is "31 मे")."""
     text = normalize(sentence)
     if kind == "phone":
         return _PHONE.search(text) is not None
-    cues = fact_cues()
-    known = cues.facts[kind]
-    tokens = [_stem(token, known.listed, cues.suffixes) for token in _words(text)]
+    known = fact_cues().facts[kind]
+    tokens = _stems(text)
     for at, token in enumerate(tokens):
         if token in known.alone:
             return True
@@ -148,13 +149,3 @@ def holds_fact(kind: FactKind, sentence: str) -> bool:
             if beside & known.words:
                 return True
     return False
-
-
-def _stem(token: str, listed: frozenset[str], suffixes: tuple[str, ...]) -> str:
-    """``token`` without the first ending in ``suffixes`` that leaves a ``listed`` word."""
-    if token in listed:
-        return token
-    for suffix in suffixes:
-        if token.endswith(suffix) and token[: -len(suffix)] in listed:
-            return token[: -len(suffix)]
-    return token

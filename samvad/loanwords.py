@@ -117,3 +117,10 @@ def devanagari_loanword(word: str) -> str | None:
         return None
     phonemes = _pronunciations().get(lower)
     return spell(phonemes) if phonemes else None
+
+
+def load() -> None:
+    """Read the pronunciation dictionary and the English word list now (about 0.4 s), so the
+    first citizen whose question holds an English word does not wait for them."""
+    _pronunciations()
+    is_common_english("office")

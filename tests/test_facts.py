@@ -29,8 +29,16 @@ from samvad.facts import Asked, FactKind, answers, fact_cues, holds_fact, wanted
         ("पाणीपुरवठा हेल्पलाइन क्रमांक काय आहे?", "phone"),
         ("What is the helpline number for water?", "phone"),
         ("water helpline number kay aahe?", "phone"),
-        ("बस पास कुठे मिळेल?", None),
-        ("Where can I get a bus pass?", None),
+        ("तक्रार कोणत्या नंबरवर करायची?", "phone"),  # a cue with an ending: नंबरवर
+        ("स्मार्ट सिटीचे सीईओ कोण आहेत?", "person"),
+        ("Who signed the agreement for Japan?", "person"),  # before "when" in the file's order
+        ("smart city che ceo kon aahe?", "person"),
+        ("बस पास कुठे मिळेल?", "place"),
+        ("Where can I get a bus pass?", "place"),
+        ("bus pass kuthe milel?", "place"),
+        ("पाणी का बंद आहे?", None),
+        ("Why is the water cut?", None),
+        ("pani band ka aahe?", None),
     ],
 )
 def test_the_kind_asked_for(question: str, asked: Asked | None) -> None:
@@ -63,6 +71,12 @@ def test_any_phrasing_may_say_it() -> None:
         ("phone", "हेल्पलाइन: १८०० २२२ १०८", True),
         ("phone", "Call 022-2533 1590 for help.", True),
         ("phone", "The office is open from 10 to 5.", False),
+        ("person", "करारावर आयुक्त सौरभ राव यांनी स्वाक्षरी केली.", True),
+        ("person", "The assistant commissioner heads each flood room.", True),
+        ("person", "करार माहिती तंत्रज्ञानासाठी आहे.", False),
+        ("place", "लसीकरण ३३ नागरी आरोग्य केंद्रांमध्ये होईल.", True),  # केंद्र with an ending
+        ("place", "Apply at Room 112 on the ground floor.", True),
+        ("place", "The vaccine is free for every child.", False),
     ],
 )
 def test_sentences_that_hold_the_fact(kind: FactKind, sentence: str, held: bool) -> None:

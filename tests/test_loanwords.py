@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from samvad.loanwords import devanagari_loanword, is_common_english, spell
+from samvad.loanwords import _pronunciations, devanagari_loanword, is_common_english, load, spell
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,10 @@ def test_short_rare_or_other_script_words_have_no_loanword(word: str) -> None:
 )
 def test_spell_writes_phonemes_as_marathi_does(phonemes: tuple[str, ...], devanagari: str) -> None:
     assert spell(phonemes) == devanagari
+
+
+def test_load_reads_the_dictionary_ahead_of_the_first_question() -> None:
+    """The engine calls it at start-up when it writes loanwords."""
+    load()
+    assert _pronunciations.cache_info().currsize == 1
+    assert devanagari_loanword("office") == "ऑफिस"
