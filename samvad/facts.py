@@ -62,6 +62,8 @@ class QuestionKind:
 
     cues: frozenset[str]
     answered_by: tuple[FactKind, ...]
+    # a cue right beside a numeral names that thing's number ("151 number chi bus"), not this
+    not_beside_a_number: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,11 @@ def fact_cues() -> FactCues:
         if not answered_by or not set(answered_by) <= kinds:
             raise ValueError(f"{CUES_FILE}: {name} must be answered by some of {kinds}")
         cues = frozenset(" ".join(_stems(str(c))) for c in entry["cues"])
-        questions[cast(Asked, name)] = QuestionKind(cues, cast(tuple[FactKind, ...], answered_by))
+        questions[cast(Asked, name)] = QuestionKind(
+            cues,
+            cast(tuple[FactKind, ...], answered_by),
+            bool(entry.get("not_beside_a_number", False)),
+        )
     facts = {
         cast(FactKind, kind): FactWords(_word_set(entry["words"]), _word_set(entry["alone"]))
         for kind, entry in raw["facts"].items()
@@ -114,12 +120,28 @@ def _stems(text: str) -> list[str]:
 
 
 def wanted_fact(phrasings: Iterable[str]) -> Asked | None:
-    """The kind of fact a question asks for (any of its phrasings may say it), or ``None``."""
-    spaced = [f" {' '.join(_stems(p))} " for p in phrasings]
+    """The kind of fact a question asks for (any of its phrasings may say it), or ``None``.
+
+    >>> wanted_fact(["151 number chi bus kiti minitani yete?"])  # a bus's number, not a phone
+    'duration'
+    """
+    words = [_stems(p) for p in phrasings]
+    spaced = [f" {' '.join(w)} " for w in words]
+    apart = [f" {' '.join(_beside_numbers_masked(w))} " for w in words]
     for name, question in fact_cues().questions.items():
-        if any(f" {cue} " in text for cue in question.cues for text in spaced):
+        texts = apart if question.not_beside_a_number else spaced
+        if any(f" {cue} " in text for cue in question.cues for text in texts):
             return name
     return None
+
+
+def _beside_numbers_masked(words: list[str]) -> list[str]:
+    """``words`` with each word that stands next to a numeral replaced by ``#``."""
+    numeral = [bool(_DIGIT.search(w)) for w in words]
+    return [
+        "#" if (at > 0 and numeral[at - 1]) or (at + 1 < len(words) and numeral[at + 1]) else w
+        for at, w in enumerate(words)
+    ]
 
 
 def answers(asked: Asked, sentence: str) -> bool:

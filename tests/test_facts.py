@@ -30,6 +30,9 @@ from samvad.facts import Asked, FactKind, answers, fact_cues, holds_fact, wanted
         ("What is the helpline number for water?", "phone"),
         ("water helpline number kay aahe?", "phone"),
         ("तक्रार कोणत्या नंबरवर करायची?", "phone"),  # a cue with an ending: नंबरवर
+        ("प्रभाग क्रमांक 5 चे नगरसेवक कोण?", "person"),  # beside a numeral: a ward's number
+        ("Is the helpline number 1800 222 108 free?", "phone"),  # "helpline" still asks
+        ("151 number chi bus kiti minitani yete?", "duration"),
         ("स्मार्ट सिटीचे सीईओ कोण आहेत?", "person"),
         ("Who signed the agreement for Japan?", "person"),  # before "when" in the file's order
         ("smart city che ceo kon aahe?", "person"),
