@@ -119,6 +119,7 @@ def main() -> None:
         "corpus spelling": (AnswerEngine(settings, embedder, corpus_spelling=True), None),
         "without language gap": (AnswerEngine(settings, embedder, language_gap=False), None),
         "without fact sentences": (AnswerEngine(settings, embedder, fact_sentences=False), None),
+        "without translation": (AnswerEngine(settings, embedder, translation=False), None),
         "with loanwords": (AnswerEngine(settings, embedder, loanwords=True), None),
         "calibrated, loanwords": (
             AnswerEngine(replace(settings, decision="calibrated"), embedder),

@@ -322,6 +322,15 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_DEVANAGARI_DIGITS)
 
 
+def is_devanagari(text: str) -> bool:
+    """Whether ``text`` holds a Devanagari character (a Marathi word, in Samvad's two scripts).
+
+    >>> is_devanagari("पाणी"), is_devanagari("pani"), is_devanagari("12")
+    (True, False, False)
+    """
+    return _DEVANAGARI.search(text) is not None
+
+
 def stem(word: str) -> str:
     """A normalised word's stem: a Devanagari word without one case ending ("केंद्रांमध्ये" →
     "केंद्र"), a Latin one without a plural ending ("days" → "day").
@@ -329,7 +338,7 @@ def stem(word: str) -> str:
     >>> stem("केंद्रांमध्ये"), stem("मेपर्यंत"), stem("offices")
     ('केंद्र', 'मे', 'office')
     """
-    if _DEVANAGARI.search(word):
+    if is_devanagari(word):
         return _stem_marathi(word)
     return _stem_english(word)
 
@@ -385,4 +394,4 @@ def skeleton(term: str) -> str:
 
 def skeletons(terms: list[str]) -> list[str]:
     """Skeleton keys of the Devanagari terms in ``terms`` (others are left out)."""
-    return [skeleton(t) for t in terms if _DEVANAGARI.search(t)]
+    return [skeleton(t) for t in terms if is_devanagari(t)]

@@ -36,7 +36,8 @@ from typing import Literal
 
 from indic_transliteration import sanscript
 
-from samvad.analyzer import ENGLISH_STOPWORDS, analyze, skeletons
+from samvad.analyzer import ENGLISH_STOPWORDS, analyze, is_devanagari, skeletons
+from samvad.lexicon import Lexicon
 from samvad.loanwords import devanagari_loanword
 from samvad.phonetic import Vocabulary
 
@@ -346,9 +347,6 @@ def _transliterate(text: str) -> str:
     return re.sub(r"\u094d(?=\s|$|[?!.,])", "", devanagari)
 
 
-_DEVANAGARI_CHAR = re.compile(r"[\u0900-\u097f]")
-
-
 @dataclass(frozen=True)
 class PreparedQuery:
     """A question ready to search: its language, phrasings to embed and terms for BM25."""
@@ -359,6 +357,7 @@ class PreparedQuery:
     terms: tuple[str, ...]
     corpus_words: tuple[str, ...] = ()
     loanwords: bool = False  # the Devanagari phrasing writes English words as loanwords
+    translated_terms: tuple[str, ...] = ()  # other-language terms for other-language articles
 
     @property
     def phrasing_langs(self) -> tuple[Lang | None, ...]:
@@ -374,7 +373,7 @@ class PreparedQuery:
         if self.loanwords:  # set only for a romanized question
             return tuple(None for _ in self.phrasings)
         return tuple(
-            "mr" if _DEVANAGARI_CHAR.search(p) else None if self.detected.romanized else "en"
+            "mr" if is_devanagari(p) else None if self.detected.romanized else "en"
             for p in self.phrasings
         )
 
@@ -388,10 +387,18 @@ class PreparedQuery:
 
 
 def prepare_query(
-    text: str, vocabulary: Vocabulary | None = None, loanwords: bool = False
+    text: str,
+    vocabulary: Vocabulary | None = None,
+    loanwords: bool = False,
+    lexicon: Lexicon | None = None,
 ) -> PreparedQuery:
     """Detect the language; add a Devanagari phrasing and spelling-tolerant terms if romanized
     (its English words as Marathi loanwords with ``loanwords``: :func:`romanized_to_devanagari`).
+    With a ``lexicon`` (:mod:`samvad.lexicon`), the terms' translations are the query's
+    ``translated_terms``, which BM25 scores articles of the other language by; a romanized
+    question's words already reach both languages, so the translations of its words and of
+    their Devanagari reading join its own terms instead ("complaint" → तक्रार). Measured on
+    the fitting questions: tuning romanized top article right 0.69 → 0.76, dev unchanged.
 
     With the index's ``vocabulary`` (:class:`samvad.phonetic.Vocabulary`), the corpus words a
     romanized question's words sound like join its BM25 terms (``corpus_words``). Measured
@@ -405,16 +412,29 @@ def prepare_query(
     terms = analyze(text)
     phrasings = [text]
     used: list[str] = []
+    translated: tuple[str, ...] = ()
+    if lexicon is not None:
+        translated = lexicon.translate(terms)
     if detected.romanized:
         devanagari = romanized_to_devanagari(text, loanwords)
         phrasings.append(devanagari)
-        terms += skeletons(analyze(devanagari))
+        read = analyze(devanagari)
+        terms += skeletons(read)
+        if lexicon is not None:  # BM25 judges both languages: the translations are its terms
+            terms += translated + lexicon.translate(read)
+            translated = ()
         if vocabulary is not None:
             used = vocabulary.corpus_words(text)
             terms += used
     romanized_loanwords = loanwords and detected.romanized
     return PreparedQuery(
-        text, detected, tuple(phrasings), tuple(terms), tuple(used), romanized_loanwords
+        text,
+        detected,
+        tuple(phrasings),
+        tuple(terms),
+        tuple(used),
+        romanized_loanwords,
+        translated,
     )
 
 

@@ -144,6 +144,7 @@ class Retriever:
         top_k: int,
         lexical_langs: frozenset[str] = frozenset({"mr", "en"}),
         sentences: dict[int, float] | None = None,
+        translated: dict[int, float] | None = None,
     ) -> list[Hit]:
         """Order chunks by ``mode`` and return the best ``top_k`` as hits (``sentences``: each
         chunk's best sentence cosine, fused as a third ranking when given).
@@ -151,8 +152,10 @@ class Retriever:
         In ``hybrid`` mode BM25 can only judge chunks in ``lexical_langs`` (the languages the
         question's words can match). For a chunk in another language its dense rank stands in
         for the missing lexical rank, so a Marathi article is not pushed down for an English
-        question just because no English word occurs in it. A chunk that BM25 did rank (a
-        number or a name both languages write alike) keeps that rank and gets no stand-in.
+        question just because no English word occurs in it; with ``translated`` (BM25 of the
+        question's translated terms on such chunks) its rank there stands in when better. A
+        chunk that BM25 did rank (a number or a name both languages write alike) keeps that
+        rank and gets no stand-in.
         """
         if mode == "dense":
             order = _ranked(dense, top_k)
@@ -173,9 +176,13 @@ class Retriever:
             if sentences:
                 rankings.append(_ranked(sentences, CANDIDATES))
             fused = reciprocal_rank_fusion(rankings)
-            dense_rank = {vid: rank for rank, vid in enumerate(dense_order, start=1)}
-            for vid in imputed:
-                fused[vid] = fused.get(vid, 0.0) + 1.0 / (RRF_K + dense_rank[vid])
+            stand_in = {vid: rank for rank, vid in enumerate(dense_order, start=1)}
+            stand_in = {vid: stand_in[vid] for vid in imputed}
+            for rank, vid in enumerate(_ranked(translated or {}, CANDIDATES), start=1):
+                if vid not in judged:
+                    stand_in[vid] = min(rank, stand_in.get(vid, rank))
+            for vid, rank in stand_in.items():
+                fused[vid] = fused.get(vid, 0.0) + 1.0 / (RRF_K + rank)
             order = _ranked(fused, top_k)
         hits = []
         for vector_id in order:
@@ -200,22 +207,33 @@ class Retriever:
         lexical_langs: frozenset[str] = frozenset({"mr", "en"}),
         gap: LanguageGap | None = None,
         query_langs: Sequence[str | None] = (),
+        translated_terms: Sequence[str] = (),
     ) -> list[Hit]:
         """Best ``top_k`` passages for a question's vectors (one row per phrasing) and terms;
-        ``gap`` and ``query_langs`` as in :meth:`dense_scores`."""
+        ``gap`` and ``query_langs`` as in :meth:`dense_scores`; ``translated_terms`` (the
+        terms in the other language) score the chunks outside ``lexical_langs``, as in
+        :meth:`rank`."""
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         sentences: dict[int, float] = {}
+        translated: dict[int, float] = {}
         if mode != "bm25":
             dense = self.dense_scores(query_vectors, gap=gap, query_langs=query_langs)
         if mode != "dense":
             lexical = self.lexical.scores(list(terms))
+        if mode in ("hybrid", "sentences") and translated_terms:
+            translated = {
+                vid: score
+                for vid, score in self.lexical.scores(list(translated_terms)).items()
+                if self._lang_of(vid) not in lexical_langs
+            }
+            self.add_passage_scores(dense, translated, query_vectors)
         if mode == "bm25" and lexical:
             dense = self._dense_for(query_vectors[0], list(lexical))
         if mode == "sentences":
             sentences = self.sentence_scores(query_vectors)
             self.add_passage_scores(dense, sentences, query_vectors)
-        return self.rank(dense, lexical, mode, top_k, lexical_langs, sentences)
+        return self.rank(dense, lexical, mode, top_k, lexical_langs, sentences, translated)
 
     def sentence_scores(self, query_vectors: np.ndarray) -> dict[int, float]:
         """Best single-sentence cosine per chunk over the query vectors (the chunks owning the

@@ -14,6 +14,7 @@ from samvad.language import (
     reply_language,
     romanized_to_devanagari,
 )
+from samvad.lexicon import shipped_lexicon
 
 
 @pytest.mark.parametrize(
@@ -82,6 +83,30 @@ def test_prepare_query_writes_loanwords_in_the_devanagari_phrasing() -> None:
     off = prepare_query("swimming pool kadhi chalu")
     assert off.phrasings[1].startswith("स्विम्मिंग") and not off.loanwords
     assert not prepare_query("swimming pool timings", loanwords=True).loanwords  # English
+
+
+@pytest.mark.parametrize(
+    ("text", "translation"),
+    [
+        ("फेरीवाल्यांसाठी परवाना कुठे मिळतो?", "hawker"),
+        ("Where do hawkers get a licence?", "फेरीवाल"),
+    ],
+)
+def test_prepare_query_translates_the_terms_with_a_lexicon(text: str, translation: str) -> None:
+    """The translated terms are the other script's; without a lexicon there are none."""
+    query = prepare_query(text, lexicon=shipped_lexicon())
+    assert translation in query.translated_terms
+    assert not set(query.translated_terms) & set(query.terms)
+    assert prepare_query(text).translated_terms == ()
+
+
+def test_a_romanized_questions_translations_join_its_own_terms() -> None:
+    """Its words already match articles in both languages, so BM25 takes the translations
+    with the rest of its terms."""
+    query = prepare_query("kachra complaint kuthe karaychi", lexicon=shipped_lexicon())
+    assert "तक्रार" in query.terms
+    assert query.translated_terms == ()
+    assert "तक्रार" not in prepare_query("kachra complaint kuthe karaychi").terms
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from samvad.index_store import IndexSnapshot
 from samvad.language import prepare_query
 from samvad.language_gap import gap_for
 from samvad.model import Embedder
-from samvad.retriever import SEARCH_MODES, Retriever, SearchMode, search_mode
+from samvad.retriever import RRF_K, SEARCH_MODES, Retriever, SearchMode, search_mode
 from tests.conftest import index_dev_corpus
 
 QUESTIONS = [
@@ -104,6 +104,39 @@ def test_the_language_gap_raises_only_articles_with_no_version_in_the_askers_lan
     # Among the candidates: own-language chunks, the other version of a bilingual article,
     # and an article with no version in the asker's language.
     assert kinds == {(True, False), (False, False), (False, True)}
+
+
+def _chunk_in(retriever: Retriever, lang: str) -> int:
+    snapshot = retriever.snapshot
+    return next(
+        vid
+        for vid, chunk in snapshot.chunks.items()
+        if snapshot.articles[chunk.article_key].lang == lang
+    )
+
+
+@pytest.mark.parametrize(("asked", "other"), [("mr", "en"), ("en", "mr")])
+def test_a_translated_rank_stands_in_for_another_language_chunk_when_better(
+    retriever: Retriever, asked: str, other: str
+) -> None:
+    """A chunk BM25 cannot judge (another language than the question's words) takes the
+    better of its dense rank and its rank by the translated terms; a chunk BM25 judged keeps
+    its own rank, whatever the translated terms say."""
+    own, foreign = _chunk_in(retriever, asked), _chunk_in(retriever, other)
+    dense = {own: 0.9, foreign: 0.8}
+    lexical = {own: 5.0}
+    langs = frozenset({asked})
+
+    def score(translated: dict[int, float]) -> dict[int, float]:
+        hits = retriever.rank(dense, lexical, "hybrid", 2, langs, translated=translated)
+        return {hit.chunk.vector_id: hit.score for hit in hits}
+
+    k = RRF_K
+    assert score({}) == pytest.approx({own: 2 / (k + 1), foreign: 2 / (k + 2)})
+    assert score({foreign: 3.0})[foreign] == pytest.approx(1 / (k + 2) + 1 / (k + 1))
+    assert score({foreign: 1.0, own: 3.0}) == pytest.approx(
+        {own: 2 / (k + 1), foreign: 2 / (k + 2)}
+    )
 
 
 @pytest.mark.parametrize("name", ["Sentences", "bm-25", ""])
