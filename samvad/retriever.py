@@ -176,8 +176,8 @@ class Retriever:
             if sentences:
                 rankings.append(_ranked(sentences, CANDIDATES))
             fused = reciprocal_rank_fusion(rankings)
-            stand_in = {vid: rank for rank, vid in enumerate(dense_order, start=1)}
-            stand_in = {vid: stand_in[vid] for vid in imputed}
+            dense_rank = {vid: rank for rank, vid in enumerate(dense_order, start=1)}
+            stand_in = {vid: dense_rank[vid] for vid in imputed}
             for rank, vid in enumerate(_ranked(translated or {}, CANDIDATES), start=1):
                 if vid not in judged:
                     stand_in[vid] = min(rank, stand_in.get(vid, rank))
