@@ -413,19 +413,18 @@ def prepare_query(
     phrasings = [text]
     used: list[str] = []
     translated: tuple[str, ...] = ()
-    if lexicon is not None:
-        translated = lexicon.translate(terms)
     if detected.romanized:
         devanagari = romanized_to_devanagari(text, loanwords)
         phrasings.append(devanagari)
         read = analyze(devanagari)
         terms += skeletons(read)
         if lexicon is not None:  # BM25 judges both languages: the translations are its terms
-            terms += translated + lexicon.translate(read)
-            translated = ()
+            terms += lexicon.translate(terms) + lexicon.translate(read)
         if vocabulary is not None:
             used = vocabulary.corpus_words(text)
             terms += used
+    elif lexicon is not None:
+        translated = lexicon.translate(terms)
     romanized_loanwords = loanwords and detected.romanized
     return PreparedQuery(
         text,

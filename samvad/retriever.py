@@ -222,11 +222,13 @@ class Retriever:
         if mode != "dense":
             lexical = self.lexical.scores(list(terms))
         if mode in ("hybrid", "sentences") and translated_terms:
-            translated = {
+            matched = {
                 vid: score
                 for vid, score in self.lexical.scores(list(translated_terms)).items()
                 if self._lang_of(vid) not in lexical_langs
             }
+            # Only the best CANDIDATES reach the fusion in rank(); only they need a cosine.
+            translated = {vid: matched[vid] for vid in _ranked(matched, CANDIDATES)}
             self.add_passage_scores(dense, translated, query_vectors)
         if mode == "bm25" and lexical:
             dense = self._dense_for(query_vectors[0], list(lexical))
