@@ -37,6 +37,7 @@ from typing import Literal
 from indic_transliteration import sanscript
 
 from samvad.analyzer import ENGLISH_STOPWORDS, analyze, is_devanagari, skeletons
+from samvad.coverage import QuestionWord
 from samvad.lexicon import Lexicon
 from samvad.loanwords import devanagari_loanword
 from samvad.phonetic import Vocabulary
@@ -319,8 +320,7 @@ def romanized_to_devanagari(text: str, loanwords: bool = False) -> str:
     इलेक्ट्रिक now pulls toward the electric buses). The phrasing scores higher against
     every article, so the thresholds, fitted without it, also answered an out-of-scope
     question ("driving licence renew karaycha ahe RTO madhe") they had offered: the engine
-    writes loanwords only with the calibrated decision, which is fitted with them
-    (``samvad/answers.py``).
+    writes loanwords only when asked to (``AnswerEngine(loanwords=True)``).
     """
     if not loanwords:
         return _transliterate(text)
@@ -358,6 +358,7 @@ class PreparedQuery:
     corpus_words: tuple[str, ...] = ()
     loanwords: bool = False  # the Devanagari phrasing writes English words as loanwords
     translated_terms: tuple[str, ...] = ()  # other-language terms for other-language articles
+    words: tuple[QuestionWord, ...] = ()  # each word with the forms an article may hold it in
 
     @property
     def phrasing_langs(self) -> tuple[Lang | None, ...]:
@@ -434,7 +435,38 @@ def prepare_query(
         tuple(used),
         romanized_loanwords,
         translated,
+        question_words(text, detected.romanized, lexicon, loanwords),
     )
+
+
+def question_words(
+    text: str, romanized: bool, lexicon: Lexicon | None = None, loanwords: bool = False
+) -> tuple[QuestionWord, ...]:
+    """The question's analyzed words, each with the forms an article may hold it in
+    (:mod:`samvad.coverage`): its translations by ``lexicon`` and, when ``romanized``, its
+    Devanagari reading (loanwords as :func:`romanized_to_devanagari` writes them) with that
+    reading's skeleton and translations. A romanized word that reads as a Marathi stopword
+    ("kiti" → किती) and has no translation is left out, as an English stopword is.
+
+    >>> [w.word for w in question_words("pani kadhi yenar", romanized=True)]
+    ['pani', 'yenar']
+    >>> sorted(question_words("pani kadhi yenar", romanized=True)[0].forms)
+    ['pani', '~पन', 'पन']
+    """
+    words = []
+    for word in dict.fromkeys(analyze(text)):
+        forms = {word}
+        if lexicon is not None:
+            forms.update(lexicon.translate([word]))
+        if romanized and not is_devanagari(word):
+            read = analyze(romanized_to_devanagari(word, loanwords))
+            if not read and len(forms) == 1:
+                continue
+            forms.update(read, skeletons(read))
+            if lexicon is not None:
+                forms.update(lexicon.translate(read))
+        words.append(QuestionWord(word, frozenset(forms)))
+    return tuple(words)
 
 
 # Small-talk words people type in Latin letters that mean the conversation is in Marathi

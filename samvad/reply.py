@@ -18,7 +18,8 @@ Schema version 1::
      "citation": null | {"article_id", "title", "language", "date", "source_url",
                          "other_language": bool},
      "offers": [{"article_id", "title", "language", "date"}, ...],
-     "signals": {"confidence": float, "agreement": float | null, "chance": float | null},
+     "signals": {"confidence": float, "agreement": float | null, "chance": float | null,
+                 "coverage": float | null},
      "romanized": bool, "continuation": null | {"article_key": str, "next_ordinal": int},
      "helpline": str | null}
 
@@ -74,12 +75,15 @@ class Offer:
 @dataclass(frozen=True)
 class Signals:
     """How sure the engine was: best dense cosine, concept agreement (``None``: not measured,
-    for a model without a latent-term head) and the calibrated chance, as log-odds, that the
-    top article is the right one (``None``: no calibration applies; see ``calibration.py``)."""
+    for a model without a latent-term head), the calibrated chance, as log-odds, that the
+    top article is the right one (``None``: no calibration applies; see ``calibration.py``)
+    and the top article's coverage of the question's words (``None``: not measured; see
+    ``coverage.py``)."""
 
     confidence: float = 0.0
     agreement: float | None = None
     chance: float | None = None
+    coverage: float | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,9 @@ def to_json(answer: Answer) -> dict[str, Any]:
             "chance": None
             if answer.signals.chance is None
             else round(float(answer.signals.chance), 4),
+            "coverage": None
+            if answer.signals.coverage is None
+            else round(float(answer.signals.coverage), 4),
         },
         "romanized": answer.romanized,
         "continuation": None
@@ -241,6 +248,7 @@ def from_json(data: Any) -> Answer:
     confidence = _number(signals.get("confidence", 0.0), "signals.confidence")
     agreement = signals.get("agreement")
     chance = signals.get("chance")
+    covered = signals.get("coverage")
     continuation = data.get("continuation")
     ordinal = continuation.get("next_ordinal") if isinstance(continuation, Mapping) else None
     if continuation is not None and not (
@@ -269,6 +277,7 @@ def from_json(data: Any) -> Answer:
             confidence,
             None if agreement is None else _number(agreement, "signals.agreement"),
             None if chance is None else _number(chance, "signals.chance"),
+            None if covered is None else _number(covered, "signals.coverage"),
         ),
         romanized=bool(data.get("romanized")),
         continuation=None

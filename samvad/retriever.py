@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 
 from samvad.analyzer import SKELETON_MARK
+from samvad.coverage import MIN_ARTICLES, QuestionWord, coverage
 from samvad.index_store import IndexSnapshot
 from samvad.language_gap import LanguageGap
 from samvad.lexical import LexicalIndex
@@ -78,6 +79,10 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return fused
 
 
+# The shortest index term a longer Devanagari question word is read as (see Retriever.coverage).
+MIN_STEM = 3
+
+
 class Retriever:
     """Searches one index snapshot. Thread-safe for reads; build a new one for a new snapshot."""
 
@@ -96,6 +101,49 @@ class Retriever:
                 if not t.startswith(SKELETON_MARK) and _DEVANAGARI.match(t)
             )
         )
+
+    @functools.cached_property
+    def article_terms(self) -> dict[str, frozenset[str]]:
+        """The BM25 terms of each article id, over all its versions (built on first use)."""
+        terms: dict[str, set[str]] = {}
+        for article in self.snapshot.articles.values():
+            held = terms.setdefault(article.id, set())
+            for vector_id in article.vector_ids:
+                held.update(self.snapshot.chunks[vector_id].tokens)
+        return {article_id: frozenset(found) for article_id, found in terms.items()}
+
+    @functools.cached_property
+    def article_frequency(self) -> Counter[str]:
+        """For each term, how many article ids hold it (built on first use)."""
+        return Counter(t for terms in self.article_terms.values() for t in terms)
+
+    def coverage(self, words: Sequence[QuestionWord], article_id: str) -> float | None:
+        """How much of a question's ``words`` the article speaks of, each weighted by how few
+        of this snapshot's articles hold it (:func:`samvad.coverage.coverage`); ``None``
+        when the snapshot has fewer than :data:`samvad.coverage.MIN_ARTICLES` articles."""
+        if len(self.article_terms) < MIN_ARTICLES:
+            return None
+        held = self.article_terms.get(article_id, frozenset())
+        frequency = self.article_frequency
+        known = [QuestionWord(w.word, w.forms | self._stems_of(w.forms)) for w in words]
+        return coverage(known, held, lambda t: frequency[t], len(self.article_terms))
+
+    def _stems_of(self, forms: frozenset[str]) -> frozenset[str]:
+        """For each Devanagari form no article holds, the longest index term it begins with
+        (at least :data:`MIN_STEM` letters): Marathi joins postpositions to words
+        (जपानसोबत, शिष्यवृत्तीविषयी) that the analyzer does not take off."""
+        frequency = self.article_frequency
+        found = set()
+        for form in forms:
+            if form in frequency or not _DEVANAGARI.match(form):
+                continue
+            stem = next(
+                (form[:n] for n in range(len(form) - 1, MIN_STEM - 1, -1) if form[:n] in frequency),
+                None,
+            )
+            if stem is not None:
+                found.add(stem)
+        return frozenset(found)
 
     @functools.cached_property
     def versions(self) -> dict[str, frozenset[str]]:

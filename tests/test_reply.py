@@ -107,7 +107,12 @@ def test_json_round_trip(answer: Answer) -> None:
 
 def test_signals_are_kept_to_four_places() -> None:
     data = to_json(Answer("refused", "en", signals=Signals(0.123456, 0.987654, -1.234567)))
-    assert data["signals"] == {"confidence": 0.1235, "agreement": 0.9877, "chance": -1.2346}
+    assert data["signals"] == {
+        "confidence": 0.1235,
+        "agreement": 0.9877,
+        "chance": -1.2346,
+        "coverage": None,
+    }
 
 
 def test_a_reply_without_a_chance_reads_as_none() -> None:
