@@ -8,14 +8,15 @@ into a calibration half and a report half that nothing is fitted on.
 - Marathi: L3Cube MahaSQuAD (Marathi question → its context), CC BY-NC-SA, read in place.
 - English: Maharashtra legislature Q&A 2021 (question title → the minister's answer), MIT.
 
-For each signal the engine has — dense cosine (``confidence``), concept agreement, the best
-BM25 score, the dense margin to the next article — and for a logistic regression over all of
-them (fitted on the calibration half), it prints on the report half: AUROC (a right answer
-available vs not), and the answer rate (questions answered from the right document / those
-whose document is indexed) at the threshold that keeps wrongly answered (answered when the
-document is absent, or from another document) at most 2 % and 5 % of what is answered on the
-calibration half — and what that threshold gives on the report half. Today's decision (the
-engine's ``answer`` verdict) is printed beside them.
+For each signal — dense cosine (``confidence``), concept agreement, the top article's coverage
+of the question's words, the best BM25 score, the dense margin to the next article — and for a
+logistic regression over the calibrated decision's inputs (``samvad.calibration.FEATURES``,
+fitted on the calibration half), it prints on the report half: AUROC (a right answer available
+vs not), and the answer rate (questions answered from the right document / those whose document
+is indexed) at the threshold that keeps wrongly answered (answered when the document is absent,
+or from another document) at most 2 % and 5 % of what is answered on the calibration half — and
+what that threshold gives on the report half. Today's decision (the engine's ``answer``
+verdict) is printed beside them.
 
     .venv/bin/python -m bench.abstention [--limit 400]
 """
@@ -130,9 +131,12 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         retrieval = engine.search(item.question)
         hits = retrieval.hits
         top = hits[0].article.id if hits else None
+        other = next((h for h in hits if h.article.id != top), None)
         rows.append(
             (
-                *decision_features(retrieval.signals, hits),
+                *decision_features(retrieval.signals),
+                max((h.lexical_score for h in hits), default=0.0),
+                hits[0].dense_score - other.dense_score if hits and other else 0.0,
                 item.indexed and top == item.document,
                 item.indexed,
                 engine.verdict(retrieval) == "answer",
@@ -140,8 +144,10 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
             )
         )
     data = np.array(rows, dtype=float)
-    x, right, indexed = data[:, :4], data[:, 4] > 0, data[:, 5] > 0
-    today, calib = data[:, 6] > 0, data[:, 7] > 0
+    n = len(FEATURES)
+    x, extra = data[:, :n], data[:, n : n + 2]
+    right, indexed = data[:, n + 2] > 0, data[:, n + 3] > 0
+    today, calib = data[:, n + 4] > 0, data[:, n + 5] > 0
     report = ~calib
     mean, std = x[calib].mean(axis=0), x[calib].std(axis=0) + 1e-9
     weights = fit_logistic((x[calib] - mean) / std, right[calib].astype(float))
@@ -150,17 +156,22 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         f"\n== {name}: {len(items)} questions ({indexed.sum()} with their document indexed); "
         f"calibration {calib.sum()}, report {report.sum()} =="
     )
-    columns = {**{s: x[:, i] for i, s in enumerate(FEATURES)}, "logistic (all four)": combined}
+    columns = {
+        **{s: x[:, i] for i, s in enumerate(FEATURES)},
+        "bm25": extra[:, 0],
+        "margin": extra[:, 1],
+        f"logistic ({', '.join(FEATURES)})": combined,
+    }
     for label, score in columns.items():
-        line = f"  {label:20} AUROC {auroc(score[report], right[report]):.3f}"
+        line = f"  {label:36} AUROC {auroc(score[report], right[report]):.3f}"
         for share in (0.02, 0.05):
             threshold = _threshold(score[calib], right[calib], share)
             rates = _rates(score[report], threshold, right[report], indexed[report])
             line += f" | ≤{share * 100:.0f} %: {rates}"
         print(line)
+    label = "today's decision"
     print(
-        "  today's decision     "
-        + _rates(today[report].astype(float), 0.5, right[report], indexed[report])
+        f"  {label:37}" + _rates(today[report].astype(float), 0.5, right[report], indexed[report])
     )
     print(f"  top article right when indexed: {right[indexed].mean():.3f}")
 

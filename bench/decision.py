@@ -1,35 +1,33 @@
 """When to answer: the four thresholds alone beside the calibrated chance, on the fixture questions.
 
 Every question is searched once (the engine's search, in the mode the settings name, over the
-dev corpus and the real articles, with the English words of a romanized question written as
-Marathi loanwords, as ``SAMVAD_DECISION=calibrated`` searches); its signals are the engine's own
-(``samvad.calibration.decision_features``: dense ``confidence``, concept ``agreement``, the
-best BM25 score, and the dense ``margin`` to the best passage of another article). A logistic
-regression over them (``bench.abstention.fit_logistic``) estimates the chance that the top
-article is the right one (an out-of-scope question has none).
+dev corpus and the real articles); its signals are the engine's own
+(``samvad.calibration.decision_features``: dense ``confidence``, concept ``agreement`` and the
+top article's ``coverage`` of the question's words). A logistic regression over them
+(``bench.abstention.fit_logistic``) estimates the chance that the top article is the right one
+(an out-of-scope question has none).
 
 It is **fitted on** the dev and tuning questions and **reported on** held-out and kept-aside
-ones, never looked at for fitting. Its answer band is the chance at which at most ``--wrong``
-(5 %) of what is answered on the fitting questions was answered from a wrong article or out of
-scope; an offer band (for the comparisons only) the chance at which the right article is among
-the three offered for ``--offer-recall`` (90 %) of the fitting questions that have one.
+ones, never looked at for fitting (``--fitting-only`` scores and prints the fitting ones
+alone, for trying changes). Its answer band is the chance at which at most ``--wrong`` (5 %)
+of what is answered on the fitting questions was answered from a wrong article or out of
+scope; its offer band the chance at which the right article is among the three offered for
+``--offer-recall`` (90 %) of the fitting questions that have one.
 
-Decisions, side by side: ``default`` (today's default engine: ``SAMVAD_DECISION=thresholds``,
-romanized questions transliterated letter by letter), ``no gap`` (that without the
-cross-language gap, ``samvad/language_gap.py``), ``thresholds`` (the four thresholds alone on
-the loanword search), ``chance alone`` (answer, offer or refuse by the two bands
-only), ``thresholds + chance`` (``samvad.decide.decide`` with the answer band: an answer under
-it is offered instead; what ``SAMVAD_DECISION=calibrated`` does) and ``+ refusals offered``
-(that, and a refusal whose chance reaches the offer band offered too: tried, not shipped, as it
-overrides the lower thresholds and offers articles for more out-of-scope questions).
-``shipped file`` is the engine with the calibration in ``samvad/calibrations/`` as it is,
-which ``--save`` replaces with this run's fit.
+Decisions, side by side: ``thresholds`` (the four thresholds alone: ``SAMVAD_DECISION=
+thresholds``), ``thresholds, no gap`` (that without the cross-language gap,
+``samvad/language_gap.py``), ``chance alone`` (answer, offer or refuse by the two bands only),
+``answer band only`` (the thresholds, and an answer under the answer band offered instead:
+the calibrated decision before the offer band), ``calibrated`` (``samvad.decide.decide`` with
+both bands: what ``SAMVAD_DECISION=calibrated``, the default, does) and ``shipped file`` (the
+engine with the calibration in ``samvad/calibrations/`` as it is, which ``--save`` replaces
+with this run's fit).
 
 Per set and decision it prints: in-scope answered from the right article, answered from a
 wrong one, reached in one tap without the fact check (answered right, or the right article
 among three offers), and out-of-scope answered directly or offered articles.
 
-    .venv/bin/python -m bench.decision [--wrong 0.05] [--offer-recall 0.9] [--save]
+    .venv/bin/python -m bench.decision [--wrong 0.05] [--offer-recall 0.9] [--fitting-only] [--save]
 """
 
 from __future__ import annotations
@@ -52,7 +50,13 @@ from bench.common import (
 )
 from bench.quality import SETS
 from samvad import AnswerEngine
-from samvad.calibration import DecisionModel, Features, calibration_file, decision_features
+from samvad.calibration import (
+    FEATURES,
+    DecisionModel,
+    Features,
+    calibration_file,
+    decision_features,
+)
 from samvad.decide import Thresholds, Verdict, decide
 from samvad.precision import choose_precision
 from samvad.reply import Signals
@@ -86,7 +90,7 @@ def score(engine: AnswerEngine, question: str, expected: str | None) -> Scored:
     hits = retrieval.hits
     return Scored(
         retrieval.signals,
-        decision_features(retrieval.signals, hits),
+        decision_features(retrieval.signals),
         bool(hits),
         engine.verdict(retrieval),
         expected,
@@ -113,11 +117,8 @@ def tally(rows: list[Scored], verdicts: list[str]) -> str:
     )
 
 
-def fit(
-    rows: list[Scored], wrong: float, offer_recall: float, model: str
-) -> tuple[DecisionModel, float]:
-    """The logistic regression over ``rows``' features with its answer band, and the offer
-    band (for the comparisons)."""
+def fit(rows: list[Scored], wrong: float, offer_recall: float, model: str) -> DecisionModel:
+    """The logistic regression over ``rows``' features with its answer and offer bands."""
     x = np.array([r.features for r in rows])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     weights = fit_logistic((x - mean) / scale, np.array([r.right for r in rows], dtype=float))
@@ -129,14 +130,21 @@ def fit(
     reachable = np.array([r.expected is not None and r.expected in r.offered for r in rows])
     offer_at = float(np.quantile(p[reachable], 1 - offer_recall)) if reachable.any() else 0.0
 
-    def four(values: np.ndarray) -> Features:
-        a, b, c, d = (float(v) for v in values)
-        return (a, b, c, d)
+    def three(values: np.ndarray) -> Features:
+        a, b, c = (float(v) for v in values)
+        return (a, b, c)
 
     fitted = DecisionModel(
-        model, "", four(mean), four(scale), four(weights[:-1]), float(weights[-1]), answer_at
+        model,
+        "",
+        three(mean),
+        three(scale),
+        three(weights[:-1]),
+        float(weights[-1]),
+        answer_at,
+        min(offer_at, answer_at),
     )
-    return fitted, min(offer_at, answer_at)
+    return fitted
 
 
 def main() -> None:
@@ -147,25 +155,26 @@ def main() -> None:
     parser.add_argument(
         "--save", action="store_true", help="write this fit to samvad/calibrations/"
     )
+    parser.add_argument(
+        "--fitting-only", action="store_true", help="score and print the fitting sets only"
+    )
     args = parser.parse_args()
     embedder = load_embedder(threads=1, precision=choose_precision("auto"))
     built, _ = build_temp_index([DEV_CORPUS, ROOT / "knowledge"], embedder, temp_workdir("dec"))
     settings = replace(built, decision="thresholds")
-    engine = AnswerEngine(settings, embedder, loanwords=True)
+    engine = AnswerEngine(settings, embedder)
     shipped = AnswerEngine(replace(built, decision="calibrated"), embedder)
-    default = AnswerEngine(settings, embedder)
     before = AnswerEngine(settings, embedder, language_gap=False)
-    questions = {name: dev_questions(Path(path)) for name, path in SETS.items()}
+    names = FIT if args.fitting_only else tuple(SETS)
+    questions = {name: dev_questions(Path(SETS[name])) for name in names}
     scored = {n: [score(engine, q.question, q.expected_article) for q in qs]
               for n, qs in questions.items()}  # fmt: skip
-    as_default = {n: [score(default, q.question, q.expected_article) for q in qs]
-                  for n, qs in questions.items()}  # fmt: skip
     no_gap = {n: [score(before, q.question, q.expected_article) for q in qs]
               for n, qs in questions.items()}  # fmt: skip
     as_shipped = {n: [score(shipped, q.question, q.expected_article) for q in qs]
                   for n, qs in questions.items()}  # fmt: skip
     fitting = [r for name in FIT for r in scored[name]]
-    model, offer_at = fit(fitting, args.wrong, args.offer_recall, str(embedder.identity["model"]))
+    model = fit(fitting, args.wrong, args.offer_recall, str(embedder.identity["model"]))
     model = replace(
         model,
         search_mode=engine.mode,
@@ -178,33 +187,35 @@ def main() -> None:
         },
     )
     print(f"fitted on {', '.join(FIT)} ({len(fitting)} questions, search mode {engine.mode}); "
-          f"weights (standardised confidence, agreement, bm25, margin) "
+          f"weights (standardised {', '.join(FEATURES)}) "
           f"{[round(w, 2) for w in model.weights]}, bias {model.bias:.2f}")  # fmt: skip
-    print(f"answer at ≥ {model.answer_at:.2f}, offer at ≥ {offer_at:.2f} (log-odds)")
+    print(f"answer at ≥ {model.answer_at:.2f}, offer at ≥ {model.offer_at:.2f} (log-odds)")
     thresholds = Thresholds.from_settings(settings)
 
     def chances(rows: list[Scored]) -> list[float]:
         return [model.chance(r.features) for r in rows]
 
     def alone(rows: list[Scored]) -> list[str]:
-        return ["answer" if c >= model.answer_at else "offer" if c >= offer_at else "refuse"
-                for c in chances(rows)]  # fmt: skip
+        return ["answer" if c >= model.answer_at else "offer" if c >= model.offer_at
+                else "refuse" for c in chances(rows)]  # fmt: skip
 
-    def together(rows: list[Scored]) -> list[str]:
-        return [decide(replace(r.signals, chance=c), thresholds, r.found, model.answer_at)
+    def answer_band(rows: list[Scored]) -> list[str]:
+        return ["offer" if v == "answer" and c < model.answer_at else v
+                for v, c in zip(thresholds_alone(rows), chances(rows), strict=True)]  # fmt: skip
+
+    def thresholds_alone(rows: list[Scored]) -> list[str]:
+        return [decide(r.signals, thresholds, r.found) for r in rows]
+
+    def both_bands(rows: list[Scored]) -> list[str]:
+        return [decide(replace(r.signals, chance=c), thresholds, r.found, model.bands)
                 for r, c in zip(rows, chances(rows), strict=True)]  # fmt: skip
 
-    def offering(rows: list[Scored]) -> list[str]:
-        return ["offer" if v == "refuse" and r.found and c >= offer_at else v
-                for r, v, c in zip(rows, together(rows), chances(rows), strict=True)]  # fmt: skip
-
     decisions: dict[str, Callable[[str], tuple[list[Scored], list[str]]]] = {
-        "default": lambda n: (as_default[n], [r.verdict for r in as_default[n]]),
-        "no gap": lambda n: (no_gap[n], [r.verdict for r in no_gap[n]]),
-        "thresholds": lambda n: (scored[n], [r.verdict for r in scored[n]]),
+        "thresholds": lambda n: (scored[n], thresholds_alone(scored[n])),
+        "thresholds, no gap": lambda n: (no_gap[n], [r.verdict for r in no_gap[n]]),
         "chance alone": lambda n: (scored[n], alone(scored[n])),
-        "thresholds + chance": lambda n: (scored[n], together(scored[n])),
-        "+ refusals offered": lambda n: (scored[n], offering(scored[n])),
+        "answer band only": lambda n: (scored[n], answer_band(scored[n])),
+        "calibrated": lambda n: (scored[n], both_bands(scored[n])),
         "shipped file": lambda n: (as_shipped[n], [r.verdict for r in as_shipped[n]]),
     }
     for name, rows in scored.items():
@@ -215,11 +226,12 @@ def main() -> None:
               f"{np.mean([r.right for r in rows if r.expected]):.2f} ==")  # fmt: skip
         for label, run in decisions.items():
             print(f"  {label:20} {tally(*run(name))}")
-    print(f"\n== {' + '.join(REPORT)} together (report only) ==")
-    for label, run in decisions.items():
-        runs = [run(name) for name in REPORT]
-        rows = [r for rs, _ in runs for r in rs]
-        print(f"  {label:20} {tally(rows, [v for _, vs in runs for v in vs])}")
+    if not args.fitting_only:
+        print(f"\n== {' + '.join(REPORT)} together (report only) ==")
+        for label, run in decisions.items():
+            runs = [run(name) for name in REPORT]
+            rows = [r for rs, _ in runs for r in rs]
+            print(f"  {label:20} {tally(rows, [v for _, vs in runs for v in vs])}")
     if args.save:
         path = calibration_file(model.model)
         path.parent.mkdir(parents=True, exist_ok=True)

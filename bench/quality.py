@@ -6,8 +6,9 @@ tried — hybrid ranking (search mode ``hybrid``: without the best-sentence rank
 spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
 the index's own words), today's without fact sentences (``samvad/facts.py``: a sentence holding
 the kind of fact asked for joins the answer), with loanwords (``samvad/loanwords.py``: the
-English words of a romanized question written as Marathi loanwords), the calibrated decision
-(``SAMVAD_DECISION=calibrated``, which searches with loanwords), the model with the other
+English words of a romanized question written as Marathi loanwords), the decision by the
+four thresholds alone (``SAMVAD_DECISION=thresholds``; today's default is the calibrated
+chance, ``samvad/calibration.py``), the model with the other
 adapter setting (``SAMVAD_MODEL_ADAPTER``: the adapter merged or not, with its own index)
 and, on a CPU that runs bfloat16, the index built in float32 as before passages followed the
 precision — top article right, answered with the key fact, reached in one tap (answered with
@@ -121,8 +122,8 @@ def main() -> None:
         "without fact sentences": (AnswerEngine(settings, embedder, fact_sentences=False), None),
         "without translation": (AnswerEngine(settings, embedder, translation=False), None),
         "with loanwords": (AnswerEngine(settings, embedder, loanwords=True), None),
-        "calibrated, loanwords": (
-            AnswerEngine(replace(settings, decision="calibrated"), embedder),
+        "thresholds decision": (
+            AnswerEngine(replace(settings, decision="thresholds"), embedder),
             None,
         ),
     }

@@ -1,24 +1,27 @@
 """The calibrated chance that the top article answers a question, from the search's signals.
 
-Today's four thresholds look at two signals one at a time. A small logistic regression over
-four — dense ``confidence``, concept ``agreement``, the best BM25 score of the hits and the
-dense ``margin`` from the top passage to the best passage of another article — estimates the
-chance (as log-odds) that the top article is the right one; an out-of-scope question has none.
-``bench/decision.py --save`` fits it on the fitting questions (dev and tuning) and ships it as
+The four thresholds look at two signals one at a time. A small logistic regression over three
+— dense ``confidence``, concept ``agreement`` and the top article's ``coverage`` of the
+question's words (``samvad/coverage.py``) — estimates the chance (as log-odds) that the top
+article is the right one; an out-of-scope question has none. ``bench/decision.py --save``
+fits it on the fitting questions (dev and tuning) and ships it as
 ``samvad/calibrations/<model>.json``, with the band it chose there: ``answer_at``, the lowest
 chance at which at most 5 % of what is answered there came from a wrong article or was out of
-scope. An answer under it is offered instead (:func:`samvad.decide.decide`).
+scope, and ``offer_at``, the chance the right article reaches for 90 % of the fitting
+questions whose right article is among the offered ones. The chance decides between
+answering and offering above the lower thresholds, and between offering and refusing below
+them (:func:`samvad.decide.decide`).
 
-The signals' scale belongs to one model, one search mode and, in part, the fitting corpus
-(BM25 scores grow with a corpus's size; the margin needs a second article among the hits and
-is 0 without one, as in a knowledge folder of one article), so a file records the search mode
-it was fitted under, and :func:`calibration_for` gives none for another model or one merged
-with an adapter.
+The three signals keep their scale from one corpus to another (a cosine, a cosine, a share;
+the BM25 score and the margin to another article tried before grow with the corpus and vanish
+in a folder of one article), but they belong to one model and one search mode, so a file
+records the search mode it was fitted under, and :func:`calibration_for` gives none for
+another model or one merged with an adapter.
 
->>> model = DecisionModel("demo", "sentences", (0.8, 0.2, 3.0, 0.02), (0.05, 0.05, 2.0, 0.02),
-...                       (1.0, 1.0, 0.5, 1.0), 0.5, answer_at=1.0)
->>> round(model.chance((0.85, 0.25, 4.0, 0.04)), 2), round(model.chance((0.75, 0.15, 0.0, 0.0)), 2)
-(3.75, -3.25)
+>>> model = DecisionModel("demo", "sentences", (0.8, 0.2, 0.5), (0.05, 0.05, 0.2),
+...                       (1.0, 1.0, 2.0), 0.5, answer_at=1.0, offer_at=-1.0)
+>>> round(model.chance((0.85, 0.25, 0.7)), 2), round(model.chance((0.75, 0.15, 0.1)), 2)
+(4.5, -5.5)
 >>> DecisionModel.from_json(model.to_json()) == model
 True
 """
@@ -27,40 +30,38 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from samvad.decide import Bands
 from samvad.reply import Signals
-from samvad.retriever import Hit
 from samvad.shipped import shipped_file, shipped_for
 
 CALIBRATIONS_DIR = Path(__file__).resolve().parent / "calibrations"
-FEATURES = ("confidence", "agreement", "bm25", "margin")
+FEATURES = ("confidence", "agreement", "coverage")
 
-Features = tuple[float, float, float, float]
+Features = tuple[float, float, float]
 
 
 class CalibrationError(ValueError):
     """A calibration file is unreadable or its numbers do not make a decision."""
 
 
-def decision_features(signals: Signals, hits: Sequence[Hit]) -> Features:
-    """The four inputs of the chance, in :data:`FEATURES`' order: an agreement of ``None``
-    counts as 0; no hits give 0 for BM25, and hits of one article only 0 for the margin."""
-    top = hits[0] if hits else None
-    other = next((h for h in hits if top and h.article.id != top.article.id), None)
+def decision_features(signals: Signals) -> Features:
+    """The inputs of the chance, in :data:`FEATURES`' order; an agreement or a coverage of
+    ``None`` (not measured) counts as 0."""
     return (
         signals.confidence,
         signals.agreement if signals.agreement is not None else 0.0,
-        max((h.lexical_score for h in hits), default=0.0),
-        top.dense_score - other.dense_score if top and other else 0.0,
+        signals.coverage if signals.coverage is not None else 0.0,
     )
 
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """A fitted logistic regression over standardised :data:`FEATURES`, and its answer band."""
+    """A fitted logistic regression over standardised :data:`FEATURES`, and its two bands:
+    answer at ``answer_at`` or over it; offer, even under the lower thresholds, at
+    ``offer_at`` or over it (at most ``answer_at``)."""
 
     model: str
     search_mode: str
@@ -69,10 +70,11 @@ class DecisionModel:
     weights: Features
     bias: float
     answer_at: float
+    offer_at: float
     info: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        numbers = (*self.mean, *self.scale, *self.weights, self.bias, self.answer_at)
+        numbers = (*self.mean, *self.scale, *self.weights, self.bias, self.answer_at, self.offer_at)
         if not all(math.isfinite(n) for n in numbers):
             raise CalibrationError("every number of a calibration must be finite")
         if len(self.mean) != len(FEATURES) or len(self.scale) != len(FEATURES):
@@ -81,6 +83,13 @@ class DecisionModel:
             raise CalibrationError(f"a calibration needs one weight per {FEATURES}")
         if any(s <= 0 for s in self.scale):
             raise CalibrationError("every scale of a calibration must be positive")
+        if self.offer_at > self.answer_at:
+            raise CalibrationError("a calibration's offer_at must be at most its answer_at")
+
+    @property
+    def bands(self) -> Bands:
+        """Its answer and offer bands, for :func:`samvad.decide.decide`."""
+        return Bands(self.answer_at, self.offer_at)
 
     def chance(self, features: Features) -> float:
         """The log-odds that the top article is the right one (higher: surer)."""
@@ -102,6 +111,7 @@ class DecisionModel:
                 "features": {k: {f: round(v, 6) for f, v in c.items()} for k, c in columns.items()},
                 "bias": round(self.bias, 6),
                 "answer_at": round(self.answer_at, 6),
+                "offer_at": round(self.offer_at, 6),
                 "info": self.info,
             },
             indent=2,
@@ -116,8 +126,8 @@ class DecisionModel:
             columns = [data["features"][name] for name in FEATURES]
 
             def column(key: str) -> Features:
-                a, b, c, d = (float(f[key]) for f in columns)
-                return (a, b, c, d)
+                a, b, c = (float(f[key]) for f in columns)
+                return (a, b, c)
 
             return cls(
                 str(data["model"]),
@@ -127,6 +137,7 @@ class DecisionModel:
                 column("weight"),
                 float(data["bias"]),
                 float(data["answer_at"]),
+                float(data["offer_at"]),
                 dict(data.get("info", {})),
             )
         except CalibrationError:

@@ -11,6 +11,7 @@ import argparse
 import csv
 import errno
 import json
+import math
 import re
 import signal
 import sys
@@ -28,7 +29,7 @@ from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
 from samvad.model import Embedder, ModelUnavailableError, provision_model
 from samvad.question_log import QuestionLog
-from samvad.reply import Answer, plain_text, to_json
+from samvad.reply import Answer, Signals, plain_text, to_json
 from samvad.retention import Erased, every, forget_citizen, purge_expired, record_erasure
 from samvad.retriever import SEARCH_MODES, Hit
 from samvad.settings import Settings, SettingsError, settings_help
@@ -290,14 +291,30 @@ def answer_record(answer: Answer) -> dict[str, Any]:
     return {**to_json(answer), "text": plain_text(answer)}
 
 
+def _signal_line(signals: Signals) -> str:
+    """The signals the decision read, as staff read them: the chance as a percentage.
+
+    >>> _signal_line(Signals(0.85, 0.2, 1.0, 0.5))
+    'confidence 0.850, agreement 0.200, coverage 0.50, chance right 73 %'
+    >>> _signal_line(Signals(0.85))
+    'confidence 0.850'
+    """
+    parts = [f"confidence {signals.confidence:.3f}"]
+    if signals.agreement is not None:
+        parts.append(f"agreement {signals.agreement:.3f}")
+    if signals.coverage is not None:
+        parts.append(f"coverage {signals.coverage:.2f}")
+    if signals.chance is not None:
+        parts.append(f"chance right {100 / (1 + math.exp(-signals.chance)):.0f} %")
+    return ", ".join(parts)
+
+
 def _print_answer(answer: Answer, hits: list[Hit], out: TextIO) -> None:
     print(f"Q: {answer.question}", file=out)
     print(f"[{answer.outcome}]", file=out)
     print(plain_text(answer), file=out)
     if hits:
-        signals = answer.signals
-        agreement = "" if signals.agreement is None else f", agreement {signals.agreement:.3f}"
-        print(f"\nBest passages (confidence {signals.confidence:.3f}{agreement}):", file=out)
+        print(f"\nBest passages ({_signal_line(answer.signals)}):", file=out)
     for rank, hit in enumerate(hits, start=1):
         art = hit.article
         print(

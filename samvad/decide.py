@@ -23,11 +23,13 @@ that is the lowest pair at which no out-of-scope question is answered directly. 
 questions (``tests/fixtures/heldout_questions.jsonl``) show how far they carry. The values are
 the defaults in ``samvad/settings.py``; a deployment sets ``SAMVAD_ABSTAIN_BELOW`` and the others.
 
-With a calibration (``samvad/calibration.py``; ``SAMVAD_DECISION=calibrated``, opt-in)
-the signals also carry a ``chance``: the log-odds, from four signals together, that the top
-article is the right one. An answer whose chance is under the calibration's ``answer_at``
-becomes an offer of the closest articles; nothing else changes, so the lower pair still
-decides what is refused. ``bench/decision.py`` chose this rule on the fitting questions and
+With a calibration (``samvad/calibration.py``; ``SAMVAD_DECISION=calibrated``) the signals
+also carry a ``chance``: the log-odds, from three signals together (confidence, agreement and
+the top article's coverage of the question's words), that the top article is the right one.
+Then the chance decides, with the calibration's two bands: above the lower pair, at
+``answer_at`` or over it the engine answers and under it offers the closest articles; under
+the lower pair, at ``offer_at`` or over it it offers them and under it refuses. The higher
+pair is not consulted. ``bench/decision.py`` chose this rule on the fitting questions and
 reports it beside the thresholds alone on the report-only ones.
 
 >>> thresholds = Thresholds(0.80, 0.18, 0.80, 0.21)
@@ -35,11 +37,14 @@ reports it beside the thresholds alone on the report-only ones.
 ('answer', 'offer')
 >>> decide(Signals(0.79, 0.30), thresholds), decide(Signals(0.90, None), thresholds)
 ('refuse', 'answer')
->>> decide(Signals(0.85, 0.30, chance=0.4), thresholds, answer_at=1.0)
+>>> bands = Bands(answer_at=1.0, offer_at=-0.5)
+>>> decide(Signals(0.85, 0.30, chance=0.4), thresholds, bands=bands)
 'offer'
->>> decide(Signals(0.85, 0.30, chance=1.5), thresholds, answer_at=1.0)
+>>> decide(Signals(0.81, 0.19, chance=1.5), thresholds, bands=bands)
 'answer'
->>> decide(Signals(0.79, 0.30, chance=3.0), thresholds, answer_at=1.0)
+>>> decide(Signals(0.79, 0.30, chance=0.0), thresholds, bands=bands)
+'offer'
+>>> decide(Signals(0.79, 0.30, chance=-1.0), thresholds, bands=bands)
 'refuse'
 """
 
@@ -88,6 +93,15 @@ class Thresholds:
         )
 
 
+@dataclass(frozen=True)
+class Bands:
+    """A calibration's bands of chance (log-odds): answer at ``answer_at`` or over it, above
+    the lower thresholds; offer at ``offer_at`` or over it, below them."""
+
+    answer_at: float
+    offer_at: float
+
+
 def clears(signals: Signals, confidence_below: float, agreement_below: float) -> bool:
     """Whether both signals reach the given thresholds (an agreement of ``None`` — a model
     without a latent-term head — is not checked)."""
@@ -100,17 +114,22 @@ def decide(
     signals: Signals,
     thresholds: Thresholds,
     found: bool = True,
-    answer_at: float | None = None,
+    bands: Bands | None = None,
 ) -> Verdict:
-    """``answer`` when both signals clear the higher pair, ``offer`` when they clear only the
-    lower pair, else ``refuse``; ``refuse`` whenever the search ``found`` nothing.
-
-    With ``answer_at`` and a ``signals.chance``, an answer whose chance is under ``answer_at``
-    is an offer instead."""
-    if not found or not clears(signals, thresholds.abstain_below, thresholds.agreement_below):
+    """``refuse`` whenever the search ``found`` nothing. With ``bands`` and a
+    ``signals.chance``: when the signals clear the lower pair, ``answer`` at
+    ``bands.answer_at`` or over it, else ``offer``; when not, ``offer`` at ``bands.offer_at``
+    or over it, else ``refuse``. Without: ``refuse`` under the lower pair, ``offer`` under
+    the higher pair, else ``answer``."""
+    if not found:
+        return "refuse"
+    lower = clears(signals, thresholds.abstain_below, thresholds.agreement_below)
+    if bands is not None and signals.chance is not None:
+        if lower:
+            return "answer" if signals.chance >= bands.answer_at else "offer"
+        return "offer" if signals.chance >= bands.offer_at else "refuse"
+    if not lower:
         return "refuse"
     if not clears(signals, thresholds.confirm_below, thresholds.confirm_agreement_below):
-        return "offer"
-    if answer_at is not None and signals.chance is not None and signals.chance < answer_at:
         return "offer"
     return "answer"

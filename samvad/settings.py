@@ -48,11 +48,11 @@ CONFIRM_AGREEMENT_BELOW = 0.21
 ANSWER_SEARCH_MODES = ("sentences", "hybrid")
 DEFAULT_SEARCH_MODE = "sentences"
 # How the engine decides between answering, offering and refusing (``samvad/decide.py``):
-# the four thresholds alone, or with the calibrated chance of ``samvad/calibration.py`` where
-# the model has one (it turns answers it doubts into offers, and writes the English words of
-# a romanized question as loanwords; opt-in, see samvad/answers.py and bench/decision.py).
+# with the calibrated chance of ``samvad/calibration.py`` where the model has one (the
+# default; a model without one, or merged with an adapter, falls back to the thresholds), or
+# the four thresholds alone. See samvad/answers.py and bench/decision.py.
 DECISIONS = ("calibrated", "thresholds")
-DEFAULT_DECISION = "thresholds"
+DEFAULT_DECISION = "calibrated"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Where Rasa keeps conversations and locks: ``embedded`` (SQLite, in-process locks) or ``shared``
 # (PostgreSQL and Redis, for several Rasa servers; ``scripts/services.sh start`` runs both).
@@ -248,10 +248,12 @@ SETTINGS: tuple[Setting, ...] = (
         "SAMVAD_DECISION",
         "decision",
         f"`{DEFAULT_DECISION}`",
-        "how the bot decides to answer: `thresholds` (the four thresholds below) or "
-        "`calibrated` (those, then an answer the model's calibrated chance in "
-        "`samvad/calibrations/` doubts is offered instead: fewer wrong answers, fewer direct "
-        "ones; fitted on the 20 fixture articles, see the README)",
+        "how the bot decides to answer: `calibrated` (the chance, from the dense cosine, the "
+        "concept agreement and how much of the question the article covers, that the top "
+        "article is right, in `samvad/calibrations/`, decides between answering and offering "
+        "above the lower thresholds and between offering and refusing below them; a model "
+        "without a calibration uses the thresholds) or `thresholds` (the four thresholds "
+        "below alone)",
         _choice(*DECISIONS),
     ),
     Setting(

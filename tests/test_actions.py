@@ -65,7 +65,7 @@ MONSOON_QUESTIONS = {
 # one in scope, one on a neighbouring topic (dev questions).
 TAX = "property-tax-rebate-2026"
 UNSURE_QUESTIONS = {
-    "mr": "कर ऑनलाइन भरला तर आणखी काही सवलत आहे का?",
+    "mr": "यंदाचं घरपट्टीचं बिल अजून घरी आलं नाही, ते कधीपर्यंत येतं?",
     "en": "how to file income tax return online",
 }
 # Gibberish the real engine abstains on, in each script.

@@ -14,19 +14,19 @@ from samvad.calibration import (
     calibration_for,
     decision_features,
 )
+from samvad.decide import Bands
 from samvad.reply import Signals
-from samvad.retriever import Hit
-from samvad.segment import StoredArticle, StoredChunk
 from samvad.settings import DEFAULT_MODEL
 
 DEMO = DecisionModel(
     "demo",
     "sentences",
-    (0.85, 0.24, 3.7, 0.04),
-    (0.03, 0.06, 2.2, 0.1),
-    (0.4, 0.6, 0.9, 1.5),
+    (0.85, 0.24, 0.5),
+    (0.03, 0.06, 0.2),
+    (0.4, 0.6, 1.4),
     1.5,
     answer_at=1.0,
+    offer_at=-0.5,
 )
 
 
@@ -36,6 +36,7 @@ def test_the_shipped_calibration_of_the_default_model_reads_back() -> None:
     assert model.search_mode == "sentences"
     assert DecisionModel.from_json(calibration_file(DEFAULT_MODEL).read_text("utf-8")) == model
     assert DecisionModel.from_json(model.to_json()) == model
+    assert model.bands == Bands(model.answer_at, model.offer_at)
 
 
 def test_every_signal_raises_the_shipped_chance() -> None:
@@ -44,8 +45,8 @@ def test_every_signal_raises_the_shipped_chance() -> None:
     for at, name in enumerate(FEATURES):
         raised = list(model.mean)
         raised[at] += model.scale[at]
-        a, b, c, d = raised
-        assert model.chance((a, b, c, d)) > model.chance(model.mean), name
+        a, b, c = raised
+        assert model.chance((a, b, c)) > model.chance(model.mean), name
 
 
 @pytest.mark.parametrize(
@@ -75,8 +76,19 @@ def _damaged(key: str, value: object) -> str:
         _damaged("bias", "high"),
         _damaged("answer_at", "high"),
         _damaged("answer_at", float("nan")),
+        _damaged("offer_at", None),
+        _damaged("offer_at", 2.0),
     ],
-    ids=["not json", "no features", "a feature missing", "bias text", "band text", "nan"],
+    ids=[
+        "not json",
+        "no features",
+        "a feature missing",
+        "bias text",
+        "band text",
+        "nan",
+        "no offer band",
+        "offer band over the answer band",
+    ],
 )
 def test_a_damaged_calibration_file_is_one_clear_error(text: str) -> None:
     with pytest.raises(CalibrationError, match="calibration"):
@@ -85,40 +97,19 @@ def test_a_damaged_calibration_file_is_one_clear_error(text: str) -> None:
 
 def test_a_scale_must_be_positive() -> None:
     with pytest.raises(CalibrationError, match="scale of a calibration"):
-        DecisionModel("m", "sentences", DEMO.mean, (0.0, 1.0, 1.0, 1.0), DEMO.weights, 0, 1)
+        DecisionModel("m", "sentences", DEMO.mean, (0.0, 1.0, 1.0), DEMO.weights, 0, 1, 0)
 
 
 @pytest.mark.parametrize(
     ("signals", "features"),
     [
-        (Signals(0.86, 0.3), (0.86, 0.3, 0.0, 0.0)),
-        (Signals(0.81, None), (0.81, 0.0, 0.0, 0.0)),
+        (Signals(0.86, 0.3, coverage=0.6), (0.86, 0.3, 0.6)),
+        (Signals(0.81, None, coverage=0.2), (0.81, 0.0, 0.2)),
+        (Signals(0.81, 0.2), (0.81, 0.2, 0.0)),
     ],
-    ids=["with agreement", "without agreement"],
+    ids=["all measured", "without agreement", "without coverage"],
 )
-def test_without_hits_only_the_signals_count(
-    signals: Signals, features: tuple[float, float, float, float]
+def test_the_features_are_the_signals_with_unmeasured_ones_as_zero(
+    signals: Signals, features: tuple[float, float, float]
 ) -> None:
-    assert decision_features(signals, []) == features
-
-
-def _hit(article_id: str, dense: float, lexical: float) -> Hit:
-    article = StoredArticle(f"{article_id}/mr", article_id, "mr", "t", "2026-01-01", "p", "h")
-    chunk = StoredChunk(0, f"{article_id}#0", article.key, 0, "", ("वाक्य.",))
-    return Hit(chunk, article, dense, dense, lexical)
-
-
-@pytest.mark.parametrize(
-    ("hits", "bm25", "margin"),
-    [
-        ([_hit("water", 0.88, 2.0), _hit("water", 0.86, 5.0), _hit("tax", 0.83, 1.0)], 5.0, 0.05),
-        ([_hit("water", 0.88, 2.0), _hit("water", 0.84, 0.0)], 2.0, 0.0),
-    ],
-    ids=["margin to the next article", "one article only: no margin"],
-)
-def test_the_hits_give_the_best_bm25_and_the_margin_to_another_article(
-    hits: list[Hit], bm25: float, margin: float
-) -> None:
-    confidence, agreement, best, gap = decision_features(Signals(0.88, 0.3), hits)
-    assert (confidence, agreement, best) == (0.88, 0.3, bm25)
-    assert gap == pytest.approx(margin)
+    assert decision_features(signals) == features

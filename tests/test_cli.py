@@ -175,6 +175,17 @@ def test_unanswered_shows_the_articles_offered(
 
 
 @pytest.mark.slow
+def test_a_folder_of_few_articles_is_decided_by_the_thresholds(indexed_folder: Path) -> None:
+    """Coverage needs articles to tell common words from rare ones: without it, no chance."""
+    question = "Which Japanese ministry signed an agreement with Thane Municipal Corporation?"
+    code, output = run("ask", question, "--json", *folders(indexed_folder))
+    assert code == EXIT_OK
+    signals = json.loads(output)["answer"]["signals"]
+    assert signals["coverage"] is None and signals["chance"] is None
+    assert signals["confidence"] > 0
+
+
+@pytest.mark.slow
 def test_ask_offers_the_article_when_not_sure(
     indexed_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

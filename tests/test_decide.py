@@ -1,14 +1,14 @@
-"""Deciding from the signals: the four thresholds, and what the calibrated chance changes."""
+"""Deciding from the signals: the four thresholds, and the calibrated chance's two bands."""
 
 from __future__ import annotations
 
 import pytest
 
-from samvad.decide import Thresholds, Verdict, decide
+from samvad.decide import Bands, Thresholds, Verdict, decide
 from samvad.reply import Signals
 
 THRESHOLDS = Thresholds(0.80, 0.18, 0.84, 0.21)
-ANSWER_AT = 1.0
+BANDS = Bands(answer_at=1.0, offer_at=-0.5)
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ ANSWER_AT = 1.0
 )  # fmt: skip
 def test_the_thresholds_alone(signals: Signals, verdict: Verdict) -> None:
     assert decide(signals, THRESHOLDS) == verdict
-    assert decide(signals, THRESHOLDS, answer_at=ANSWER_AT) == verdict  # no chance: no change
+    assert decide(signals, THRESHOLDS, bands=BANDS) == verdict  # no chance: the thresholds
 
 
 @pytest.mark.parametrize(
@@ -35,19 +35,22 @@ def test_the_thresholds_alone(signals: Signals, verdict: Verdict) -> None:
         (Signals(0.86, 0.25, chance=1.5), "answer"),
         (Signals(0.86, 0.25, chance=1.0), "answer"),
         (Signals(0.86, 0.25, chance=0.5), "offer"),
-        (Signals(0.82, 0.25, chance=3.0), "offer"),
-        (Signals(0.79, 0.25, chance=3.0), "refuse"),
-        (Signals(0.86, 0.10, chance=3.0), "refuse"),
+        (Signals(0.82, 0.19, chance=3.0), "answer"),
+        (Signals(0.79, 0.25, chance=0.0), "offer"),
+        (Signals(0.86, 0.10, chance=-0.5), "offer"),
+        (Signals(0.79, 0.25, chance=-0.6), "refuse"),
+        (Signals(0.79, 0.25, chance=3.0), "offer"),
     ],
-    ids=["answer kept", "answer at the band", "doubted answer offered", "offer stays",
-         "refusal stays (confidence)", "refusal stays (agreement)"],
+    ids=["answer", "answer at the band", "doubted: offered", "sure: answered under the higher pair",
+         "under the lower pair: offered", "offered at the offer band",
+         "under both: refused", "under the lower pair, never answered"],
 )  # fmt: skip
-def test_the_chance_only_turns_answers_it_doubts_into_offers(
+def test_the_chance_decides_by_its_bands_on_either_side_of_the_lower_pair(
     signals: Signals, verdict: Verdict
 ) -> None:
-    assert decide(signals, THRESHOLDS, answer_at=ANSWER_AT) == verdict
+    assert decide(signals, THRESHOLDS, bands=BANDS) == verdict
 
 
 def test_nothing_found_is_refused_whatever_the_chance() -> None:
     signals = Signals(0.95, 0.4, chance=5.0)
-    assert decide(signals, THRESHOLDS, found=False, answer_at=ANSWER_AT) == "refuse"
+    assert decide(signals, THRESHOLDS, found=False, bands=BANDS) == "refuse"
