@@ -7,7 +7,8 @@ article. Coverage is the share of the question's words, each weighted by how few
 index's articles hold it, that the article holds in one of its versions.
 
 Each word counts in every form it can take in an article (:class:`QuestionWord`): itself,
-its translations by the search lexicon (``samvad/lexicon.py``) and, for a word of romanized
+its translations by the search lexicon (``samvad/lexicon.py``; for a Marathi word with a
+postposition joined on, शिष्यवृत्तीविषयी, its stem's) and, for a word of romanized
 Marathi, its Devanagari reading and that reading's spelling-tolerant skeleton. A word's
 weight is ln(1 + (N + 1) / (n + 0.5)) for N articles of which n hold one of its forms: a word
 no article holds weighs most, and a word every article holds still counts (BM25's idf would

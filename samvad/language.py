@@ -443,9 +443,10 @@ def question_words(
     text: str, romanized: bool, lexicon: Lexicon | None = None, loanwords: bool = False
 ) -> tuple[QuestionWord, ...]:
     """The question's analyzed words, each with the forms an article may hold it in
-    (:mod:`samvad.coverage`): its translations by ``lexicon`` and, when ``romanized``, its
-    Devanagari reading (loanwords as :func:`romanized_to_devanagari` writes them) with that
-    reading's skeleton and translations. A romanized word that reads as a Marathi stopword
+    (:mod:`samvad.coverage`): its translations by ``lexicon`` (for a Marathi word with a
+    postposition joined on, those of its stem: :meth:`Lexicon.joined`) and, when
+    ``romanized``, its Devanagari reading (loanwords as :func:`romanized_to_devanagari`
+    writes them) with that reading's skeleton and translations. A romanized word that reads as a Marathi stopword
     ("kiti" → किती) and has no translation is left out, as an English stopword is.
 
     >>> [w.word for w in question_words("pani kadhi yenar", romanized=True)]
@@ -457,7 +458,7 @@ def question_words(
     for word in dict.fromkeys(analyze(text)):
         forms = {word}
         if lexicon is not None:
-            forms.update(lexicon.translate([word]))
+            forms.update(lexicon.translate([word]), lexicon.joined(word))
         if romanized and not is_devanagari(word):
             read = analyze(romanized_to_devanagari(word, loanwords))
             if not read and len(forms) == 1:

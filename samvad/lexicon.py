@@ -47,6 +47,22 @@ class Lexicon:
         give none)."""
         return tuple(t for term in terms for t in self.entries.get(term, ()))
 
+    def joined(self, word: str, shortest: int = 3) -> tuple[str, ...]:
+        """The translations of the longest known term, of at least ``shortest`` letters,
+        that an unknown Devanagari ``word`` begins with: Marathi joins postpositions to a
+        word (शिष्यवृत्तीविषय, "about the scholarship") that the analyzer leaves on. A known
+        word, a Latin one or one without such a term gives none.
+
+        >>> Lexicon({"शिबिर": ("camp",)}).joined("शिबिराविषय")
+        ('camp',)
+        """
+        if word in self.entries or not is_devanagari(word):
+            return ()
+        for end in range(len(word) - 1, shortest - 1, -1):
+            if word[:end] in self.entries:
+                return self.entries[word[:end]]
+        return ()
+
     def to_text(self) -> str:
         """The lexicon as the file holds it: ``term<TAB>translation<TAB>…`` lines, sorted."""
         return "".join(

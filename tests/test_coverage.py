@@ -67,5 +67,10 @@ def test_a_romanized_word_meets_its_devanagari_reading() -> None:
     assert "pani" in pani.forms
 
 
+def test_a_word_with_a_joined_postposition_meets_an_article_in_the_other_language() -> None:
+    (word,) = question_words("शिबिराविषयी", romanized=False, lexicon=LEXICON)
+    assert coverage((word,), frozenset({"camp", "eye"}), df, 50) == 1.0
+
+
 def test_a_question_without_words_covers_nothing() -> None:
     assert coverage((), frozenset({"camp"}), df, 50) == 0.0

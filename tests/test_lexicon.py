@@ -34,6 +34,28 @@ def test_unknown_words_and_numbers_have_no_translation(words: str) -> None:
     assert shipped_lexicon().translate(analyze(words)) == ()
 
 
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("शिष्यवृत्तीविषयी", ("scholarship",)),
+        ("फेरीवाल्यांबद्दल", ("hawker",)),
+    ],
+    ids=["विषयी", "बद्दल"],
+)
+def test_a_word_with_a_joined_postposition_takes_its_stems_translation(
+    word: str, expected: tuple[str, ...]
+) -> None:
+    (term,) = analyze(word)
+    assert shipped_lexicon().translate([term]) == ()
+    assert set(expected) <= set(shipped_lexicon().joined(term))
+
+
+@pytest.mark.parametrize("word", ["camp", "शिबिर", "कखग"], ids=["Latin", "known", "no stem"])
+def test_only_an_unknown_devanagari_word_is_read_by_its_stem(word: str) -> None:
+    lexicon = Lexicon({"शिबिर": ("camp",), "camp": ("शिबिर",)})
+    assert lexicon.joined(word) == ()
+
+
 def test_the_shipped_file_says_how_it_was_built() -> None:
     header = LEXICON_FILE.read_text("utf-8").splitlines()[0]
     assert header.startswith("# Built by scripts/build_lexicon.py")
