@@ -446,8 +446,9 @@ def question_words(
     (:mod:`samvad.coverage`): its translations by ``lexicon`` (for a Marathi word with a
     postposition joined on, those of its stem: :meth:`Lexicon.joined`) and, when
     ``romanized``, its Devanagari reading (loanwords as :func:`romanized_to_devanagari`
-    writes them) with that reading's skeleton and translations. A romanized word that reads as a Marathi stopword
-    ("kiti" → किती) and has no translation is left out, as an English stopword is.
+    writes them) with that reading's skeleton and translations. A romanized word that reads
+    as a Marathi stopword ("kiti" → किती) and has no translation is left out, as an English
+    stopword is.
 
     >>> [w.word for w in question_words("pani kadhi yenar", romanized=True)]
     ['pani', 'yenar']
