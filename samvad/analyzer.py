@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 
 _DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 # Letters, digits and Devanagari (except the dandas U+0964/U+0965) form words.
@@ -329,6 +330,24 @@ def is_devanagari(text: str) -> bool:
     (True, False, False)
     """
     return _DEVANAGARI.search(text) is not None
+
+
+# The shortest known term a longer Devanagari word is read as (see :func:`joined_stem`).
+MIN_JOINED_STEM = 3
+
+
+def joined_stem(word: str, known: Container[str], shortest: int = MIN_JOINED_STEM) -> str | None:
+    """The longest term ``known`` holds that ``word`` begins with, shorter than ``word`` and of
+    at least ``shortest`` letters, or ``None``: Marathi joins postpositions to a word
+    (शिष्यवृत्तीविषय, जपानसोबत) that :func:`stem` does not take off.
+
+    >>> joined_stem("जपानसोबत", {"जपान", "जप"}), joined_stem("जपानसोबत", {"जप"})
+    ('जपान', None)
+    """
+    return next(
+        (word[:end] for end in range(len(word) - 1, shortest - 1, -1) if word[:end] in known),
+        None,
+    )
 
 
 def stem(word: str) -> str:

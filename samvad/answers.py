@@ -16,7 +16,7 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -80,8 +80,7 @@ class Retrieval:
         measured = Signals(confidence, agreement, coverage=self.coverage)
         if self.calibration is None or agreement is None or self.coverage is None:
             return measured
-        chance = self.calibration.chance(decision_features(measured))
-        return Signals(confidence, agreement, chance, self.coverage)
+        return replace(measured, chance=self.calibration.chance(decision_features(measured)))
 
 
 class AnswerEngine:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from samvad.analyzer import is_devanagari
+from samvad.analyzer import is_devanagari, joined_stem
 
 LEXICON_FILE = Path(__file__).resolve().parent / "words" / "lexicon.tsv"
 
@@ -47,21 +47,18 @@ class Lexicon:
         give none)."""
         return tuple(t for term in terms for t in self.entries.get(term, ()))
 
-    def joined(self, word: str, shortest: int = 3) -> tuple[str, ...]:
-        """The translations of the longest known term, of at least ``shortest`` letters,
-        that an unknown Devanagari ``word`` begins with: Marathi joins postpositions to a
-        word (शिष्यवृत्तीविषय, "about the scholarship") that the analyzer leaves on. A known
-        word, a Latin one or one without such a term gives none.
+    def joined(self, word: str) -> tuple[str, ...]:
+        """The translations of the known term an unknown Devanagari ``word`` begins with
+        (:func:`samvad.analyzer.joined_stem`: शिष्यवृत्तीविषय, "about the scholarship"). A
+        known word, a Latin one or one without such a term gives none.
 
         >>> Lexicon({"शिबिर": ("camp",)}).joined("शिबिराविषय")
         ('camp',)
         """
         if word in self.entries or not is_devanagari(word):
             return ()
-        for end in range(len(word) - 1, shortest - 1, -1):
-            if word[:end] in self.entries:
-                return self.entries[word[:end]]
-        return ()
+        found = joined_stem(word, self.entries)
+        return () if found is None else self.entries[found]
 
     def to_text(self) -> str:
         """The lexicon as the file holds it: ``term<TAB>translation<TAB>…`` lines, sorted."""

@@ -26,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from samvad.analyzer import SKELETON_MARK
+from samvad.analyzer import SKELETON_MARK, joined_stem
 from samvad.coverage import MIN_ARTICLES, QuestionWord, coverage
 from samvad.index_store import IndexSnapshot
 from samvad.language_gap import LanguageGap
@@ -79,10 +79,6 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return fused
 
 
-# The shortest index term a longer Devanagari question word is read as (see Retriever.coverage).
-MIN_STEM = 3
-
-
 class Retriever:
     """Searches one index snapshot. Thread-safe for reads; build a new one for a new snapshot."""
 
@@ -129,21 +125,15 @@ class Retriever:
         return coverage(known, held, lambda t: frequency[t], len(self.article_terms))
 
     def _stems_of(self, forms: frozenset[str]) -> frozenset[str]:
-        """For each Devanagari form no article holds, the longest index term it begins with
-        (at least :data:`MIN_STEM` letters): Marathi joins postpositions to words
-        (जपानसोबत, शिष्यवृत्तीविषयी) that the analyzer does not take off."""
+        """For each Devanagari form no article holds, the index term it begins with
+        (:func:`samvad.analyzer.joined_stem`: जपानसोबत → जपान)."""
         frequency = self.article_frequency
-        found = set()
-        for form in forms:
-            if form in frequency or not _DEVANAGARI.match(form):
-                continue
-            stem = next(
-                (form[:n] for n in range(len(form) - 1, MIN_STEM - 1, -1) if form[:n] in frequency),
-                None,
-            )
-            if stem is not None:
-                found.add(stem)
-        return frozenset(found)
+        stems = (
+            joined_stem(form, frequency)
+            for form in forms
+            if form not in frequency and _DEVANAGARI.match(form)
+        )
+        return frozenset(s for s in stems if s is not None)
 
     @functools.cached_property
     def versions(self) -> dict[str, frozenset[str]]:
