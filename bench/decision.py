@@ -134,7 +134,7 @@ def fit(rows: list[Scored], wrong: float, offer_recall: float, model: str) -> De
         a, b, c = (float(v) for v in values)
         return (a, b, c)
 
-    fitted = DecisionModel(
+    return DecisionModel(
         model,
         "",
         three(mean),
@@ -144,7 +144,6 @@ def fit(rows: list[Scored], wrong: float, offer_recall: float, model: str) -> De
         answer_at,
         min(offer_at, answer_at),
     )
-    return fitted
 
 
 def main() -> None:
@@ -200,18 +199,15 @@ def main() -> None:
                 else "refuse" for c in chances(rows)]  # fmt: skip
 
     def answer_band(rows: list[Scored]) -> list[str]:
-        return ["offer" if v == "answer" and c < model.answer_at else v
-                for v, c in zip(thresholds_alone(rows), chances(rows), strict=True)]  # fmt: skip
-
-    def thresholds_alone(rows: list[Scored]) -> list[str]:
-        return [decide(r.signals, thresholds, r.found) for r in rows]
+        return ["offer" if r.verdict == "answer" and c < model.answer_at else r.verdict
+                for r, c in zip(rows, chances(rows), strict=True)]  # fmt: skip
 
     def both_bands(rows: list[Scored]) -> list[str]:
         return [decide(replace(r.signals, chance=c), thresholds, r.found, model.bands)
                 for r, c in zip(rows, chances(rows), strict=True)]  # fmt: skip
 
     decisions: dict[str, Callable[[str], tuple[list[Scored], list[str]]]] = {
-        "thresholds": lambda n: (scored[n], thresholds_alone(scored[n])),
+        "thresholds": lambda n: (scored[n], [r.verdict for r in scored[n]]),
         "thresholds, no gap": lambda n: (no_gap[n], [r.verdict for r in no_gap[n]]),
         "chance alone": lambda n: (scored[n], alone(scored[n])),
         "answer band only": lambda n: (scored[n], answer_band(scored[n])),
