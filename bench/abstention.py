@@ -16,7 +16,9 @@ vs not), and the answer rate (questions answered from the right document / those
 is indexed) at the threshold that keeps wrongly answered (answered when the document is absent,
 or from another document) at most 2 % and 5 % of what is answered on the calibration half — and
 what that threshold gives on the report half. Today's decision (the engine's ``answer``
-verdict) is printed beside them.
+verdict) is printed beside them, and the decision with its calibration fitted on the
+calibration half as ``samvad calibrate`` fits a city's own (``samvad.fitting``: 5 % wrong,
+both bands).
 
     .venv/bin/python -m bench.abstention [--limit 400]
 """
@@ -29,7 +31,7 @@ import gzip
 import hashlib
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,10 @@ import numpy as np
 from bench.common import SHARED_DATA, article_text, build_temp_index, load_embedder, temp_workdir
 from samvad import AnswerEngine
 from samvad.calibration import FEATURES, decision_features
+from samvad.decide import Thresholds, decide
+from samvad.fitting import Observation, auroc, fit_decision, fit_logistic, observe
 from samvad.precision import choose_precision
+from samvad.reply import Signals
 
 SEED = 20261201
 
@@ -86,27 +91,6 @@ def legislature(work: Path, limit: int) -> list[Item]:
     return items
 
 
-def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """Probability that a random positive scores above a random negative (ties count half)."""
-    pos, neg = scores[positive], scores[~positive]
-    if not len(pos) or not len(neg):
-        return float("nan")
-    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
-    ranks = np.empty(len(order))
-    ranks[order] = np.arange(1, len(order) + 1)
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 3000) -> np.ndarray:
-    """Weights (with a bias last) of a logistic regression, by gradient descent (L2 0.01)."""
-    features = np.hstack([x, np.ones((len(x), 1))])
-    weights = np.zeros(features.shape[1])
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-features @ weights))
-        weights -= 0.5 * (features.T @ (p - y) / len(y) + 0.01 * weights)
-    return weights
-
-
 def _rates(score: np.ndarray, threshold: float, right: np.ndarray, indexed: np.ndarray) -> str:
     answered = score >= threshold
     wrong = answered & ~right
@@ -127,9 +111,15 @@ def _threshold(score: np.ndarray, right: np.ndarray, share: float) -> float:
 def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     """Score one collection and print its table."""
     rows = []
+    searched: list[tuple[Signals, bool, Observation]] = []
     for item in items:
         retrieval = engine.search(item.question)
         hits = retrieval.hits
+        articles = list(dict.fromkeys(h.article.id for h in hits))
+        expected = item.document if item.indexed else None
+        searched.append(
+            (retrieval.signals, bool(hits), observe(retrieval.signals, articles, expected))
+        )
         top = hits[0].article.id if hits else None
         other = next((h for h in hits if h.article.id != top), None)
         rows.append(
@@ -163,7 +153,7 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         f"logistic ({', '.join(FEATURES)})": combined,
     }
     for label, score in columns.items():
-        line = f"  {label:36} AUROC {auroc(score[report], right[report]):.3f}"
+        line = f"  {label:44} AUROC {auroc(score[report], right[report]):.3f}"
         for share in (0.02, 0.05):
             threshold = _threshold(score[calib], right[calib], share)
             rates = _rates(score[report], threshold, right[report], indexed[report])
@@ -171,7 +161,29 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         print(line)
     label = "today's decision"
     print(
-        f"  {label:37}" + _rates(today[report].astype(float), 0.5, right[report], indexed[report])
+        f"  {label:45}" + _rates(today[report].astype(float), 0.5, right[report], indexed[report])
+    )
+    refit = fit_decision(
+        [o for (_, _, o), c in zip(searched, calib, strict=True) if c], "", engine.mode
+    )
+    thresholds = Thresholds.from_settings(engine.settings)
+    answered = np.array(
+        [
+            decide(replace(s, chance=refit.chance(o.features)), thresholds, found, refit.bands)
+            == "answer"
+            for s, found, o in searched
+        ]
+    )
+    alone = np.array([decide(s, thresholds, found) == "answer" for s, found, _ in searched])
+    label = "the four thresholds alone"
+    print(
+        f"  {label:45}" + _rates(alone[report].astype(float), 0.5, right[report], indexed[report])
+    )
+    label = "decision fitted on the calibration half"
+    print(
+        f"  {label:45}"
+        + _rates(answered[report].astype(float), 0.5, right[report], indexed[report])
+        + "  (samvad calibrate's fit)"
     )
     print(f"  top article right when indexed: {right[indexed].mean():.3f}")
 

@@ -4,8 +4,8 @@ Every question is searched once (the engine's search, in the mode the settings n
 dev corpus and the real articles); its signals are the engine's own
 (``samvad.calibration.decision_features``: dense ``confidence``, concept ``agreement`` and the
 top article's ``coverage`` of the question's words). A logistic regression over them
-(``bench.abstention.fit_logistic``) estimates the chance that the top article is the right one
-(an out-of-scope question has none).
+(``samvad.fitting``: the fit ``samvad calibrate`` makes for a city) estimates the chance that
+the top article is the right one (an out-of-scope question has none).
 
 It is **fitted on** the dev and tuning questions and **reported on** held-out and kept-aside
 ones, never looked at for fitting (``--fitting-only`` scores and prints the fitting ones
@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.abstention import auroc, fit_logistic
 from bench.common import (
     DEV_CORPUS,
     ROOT,
@@ -52,18 +51,17 @@ from bench.quality import SETS
 from samvad import AnswerEngine
 from samvad.calibration import (
     FEATURES,
-    DecisionModel,
     Features,
     calibration_file,
     decision_features,
 )
 from samvad.decide import Thresholds, Verdict, decide
+from samvad.fitting import MAX_OFFERS, Observation, auroc, fit_decision, observe
 from samvad.precision import choose_precision
 from samvad.reply import Signals
 
 FIT = ("dev", "tuning")
 REPORT = ("heldout", "kept_aside")
-MAX_OFFERS = 3
 
 
 @dataclass(frozen=True)
@@ -117,33 +115,9 @@ def tally(rows: list[Scored], verdicts: list[str]) -> str:
     )
 
 
-def fit(rows: list[Scored], wrong: float, offer_recall: float, model: str) -> DecisionModel:
-    """The logistic regression over ``rows``' features with its answer and offer bands."""
-    x = np.array([r.features for r in rows])
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
-    weights = fit_logistic((x - mean) / scale, np.array([r.right for r in rows], dtype=float))
-    p = np.hstack([(x - mean) / scale, np.ones((len(rows), 1))]) @ weights
-    right = np.array([r.right for r in rows])
-    answer_at = next(
-        (float(t) for t in np.sort(p) if (~right[p >= t]).mean() <= wrong), float(p.max())
-    )
-    reachable = np.array([r.expected is not None and r.expected in r.offered for r in rows])
-    offer_at = float(np.quantile(p[reachable], 1 - offer_recall)) if reachable.any() else 0.0
-
-    def three(values: np.ndarray) -> Features:
-        a, b, c = (float(v) for v in values)
-        return (a, b, c)
-
-    return DecisionModel(
-        model,
-        "",
-        three(mean),
-        three(scale),
-        three(weights[:-1]),
-        float(weights[-1]),
-        answer_at,
-        min(offer_at, answer_at),
-    )
+def observations(rows: list[Scored]) -> list[Observation]:
+    """What the fit reads of each scored question (``samvad.fitting``, as ``samvad calibrate``)."""
+    return [observe(r.signals, r.offered, r.expected) for r in rows]
 
 
 def main() -> None:
@@ -173,10 +147,12 @@ def main() -> None:
     as_shipped = {n: [score(shipped, q.question, q.expected_article) for q in qs]
                   for n, qs in questions.items()}  # fmt: skip
     fitting = [r for name in FIT for r in scored[name]]
-    model = fit(fitting, args.wrong, args.offer_recall, str(embedder.identity["model"]))
-    model = replace(
-        model,
-        search_mode=engine.mode,
+    model = fit_decision(
+        observations(fitting),
+        str(embedder.identity["model"]),
+        engine.mode,
+        args.wrong,
+        args.offer_recall,
         info={
             "fitted_on": {name: len(scored[name]) for name in FIT},
             "wrong": args.wrong,

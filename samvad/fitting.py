@@ -1,0 +1,194 @@
+"""Fitting the calibrated decision to questions: the shipped fit and a city's own.
+
+The calibrated decision (``samvad/calibration.py``) is a logistic regression over three
+signals of the search, with an answer band and an offer band. It is fitted on questions
+whose right article is known: ``bench/decision.py --save`` fits the shipped one on the
+fixture questions, and ``samvad calibrate FILE`` fits a city's own on the questions its
+staff wrote for its articles (the format of ``samvad eval``), because a fit carries badly
+from one corpus to another (``bench/abstention.py``: fitted on the fixtures, it answers
+MahaSQuAD's questions with 23 % of the answers wrong).
+
+Each question gives an :class:`Observation`: its signals, whether the top article is the
+right one, and whether the right article is among the offered ones. The answer band is the
+lowest chance at which at most ``wrong`` of what would be answered is wrong; the offer band
+the chance the right article reaches for ``offer_recall`` of the questions that could be
+offered it.
+
+>>> right = [Observation((0.88, 0.30, 0.9), True, True) for _ in range(3)]
+>>> lost = [Observation((0.80, 0.15, 0.1), False, False) for _ in range(3)]
+>>> model = fit_decision(right + lost, "demo", "sentences", minimum=(3, 3))
+>>> model.chance((0.90, 0.32, 1.0)) > model.answer_at > model.chance((0.80, 0.15, 0.1))
+True
+>>> auroc(np.array([0.9, 0.8, 0.1]), np.array([True, True, False]))
+1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from samvad.calibration import CalibrationError, DecisionModel, Features, decision_features
+from samvad.reply import Signals
+
+# A fit needs at least this many questions whose top article is right, and this many whose
+# top article is not (wrong, or the question is one no article answers): fewer cannot place
+# an answer band at 5 % wrong.
+MIN_RIGHT = 20
+MIN_NOT_RIGHT = 10
+DEFAULT_WRONG = 0.05
+DEFAULT_OFFER_RECALL = 0.9
+MAX_OFFERS = 3  # articles offered when the engine is unsure (answers.py offers three)
+
+
+class FittingError(CalibrationError):
+    """The questions cannot give a fit (too few of a kind); the message says what to add."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One question searched: its decision features, whether the top article is the right
+    one, and whether the right article is among the first :data:`MAX_OFFERS` articles."""
+
+    features: Features
+    right: bool
+    reachable: bool
+
+
+def observe(signals: Signals, articles: Sequence[str], expected: str | None) -> Observation:
+    """The observation of a search with ``signals`` that ranked ``articles`` (best first,
+    each once) for a question whose right article is ``expected`` (``None``: none is).
+
+    >>> observe(Signals(0.86, 0.3, coverage=0.5), ["b", "a"], "a").reachable
+    True
+    >>> observe(Signals(0.86, 0.3, coverage=0.5), ["b", "a"], None).right
+    False
+    """
+    top = articles[0] if articles else None
+    return Observation(
+        decision_features(signals),
+        expected is not None and top == expected,
+        expected is not None and expected in articles[:MAX_OFFERS],
+    )
+
+
+def fit_logistic(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], steps: int = 3000
+) -> npt.NDArray[np.float64]:
+    """Weights (with a bias last) of a logistic regression of ``y`` (0 or 1) on the rows of
+    ``x``, by gradient descent with an L2 penalty of 0.01."""
+    features = np.hstack([x, np.ones((len(x), 1))])
+    weights = np.zeros(features.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-features @ weights))
+        weights -= 0.5 * (features.T @ (p - y) / len(y) + 0.01 * weights)
+    return weights
+
+
+def auroc(scores: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_]) -> float:
+    """Probability that a random positive scores above a random negative (a tie counts as
+    the negative above: the cautious reading); NaN without both."""
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def check_enough(
+    observations: Sequence[Observation], minimum: tuple[int, int] = (MIN_RIGHT, MIN_NOT_RIGHT)
+) -> None:
+    """:class:`FittingError` unless ``observations`` hold at least ``minimum`` questions
+    whose top article is right and whose is not."""
+    right = sum(o.right for o in observations)
+    other = len(observations) - right
+    if right < minimum[0] or other < minimum[1]:
+        raise FittingError(
+            f"a fit needs at least {minimum[0]} questions whose article is found first and "
+            f"{minimum[1]} whose is not (or that no article answers, marked none); these give "
+            f"{right} and {other}: add questions"
+        )
+
+
+def fit_decision(
+    observations: Sequence[Observation],
+    model: str,
+    search_mode: str,
+    wrong: float = DEFAULT_WRONG,
+    offer_recall: float = DEFAULT_OFFER_RECALL,
+    info: dict[str, object] | None = None,
+    minimum: tuple[int, int] = (MIN_RIGHT, MIN_NOT_RIGHT),
+) -> DecisionModel:
+    """The logistic regression over ``observations`` with its answer band (at most
+    ``wrong`` of what is answered is wrong) and offer band (``offer_recall`` of the
+    reachable questions offered), for ``model`` searched in ``search_mode``.
+
+    Raises :class:`FittingError` for fewer observations of a kind than ``minimum``
+    (:func:`check_enough`) and :class:`ValueError` for a share outside 0..1."""
+    if not 0 < wrong < 1 or not 0 < offer_recall < 1:
+        raise ValueError("wrong and offer_recall are shares between 0 and 1")
+    check_enough(observations, minimum)
+    x = np.array([o.features for o in observations], dtype=float)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    right = np.array([o.right for o in observations])
+    weights = fit_logistic((x - mean) / scale, right.astype(float))
+    p = np.hstack([(x - mean) / scale, np.ones((len(observations), 1))]) @ weights
+    answer_at = next(
+        (float(t) for t in np.sort(p) if (~right[p >= t]).mean() <= wrong), float(p.max())
+    )
+    reachable = np.array([o.reachable for o in observations])
+    offer_at = float(np.quantile(p[reachable], 1 - offer_recall)) if reachable.any() else 0.0
+    return DecisionModel(
+        model,
+        search_mode,
+        _three(mean),
+        _three(scale),
+        _three(weights[:-1]),
+        float(weights[-1]),
+        answer_at,
+        min(offer_at, answer_at),
+        dict(info or {}),
+    )
+
+
+def cross_validated(
+    observations: Sequence[Observation],
+    folds: int = 5,
+    wrong: float = DEFAULT_WRONG,
+    offer_recall: float = DEFAULT_OFFER_RECALL,
+    seed: int = 0,
+) -> list[DecisionModel]:
+    """For each observation, the model fitted without its fold (``folds`` seeded folds):
+    what the fit does on questions it did not see. The folds are drawn within the right
+    and the other observations apart, so each fold's fit keeps their proportion and meets
+    the minimum of :func:`check_enough` scaled down by its share of the questions."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(observations), dtype=int)
+    right = np.array([o.right for o in observations])
+    for kind in (True, False):
+        members = rng.permutation(np.flatnonzero(right == kind))
+        fold_of[members] = np.arange(len(members)) % folds
+    share = (folds - 1) / folds
+    minimum = (int(MIN_RIGHT * share), int(MIN_NOT_RIGHT * share))
+    fitted = [
+        fit_decision(
+            [o for o, f in zip(observations, fold_of, strict=True) if f != fold],
+            "",
+            "",
+            wrong,
+            offer_recall,
+            minimum=minimum,
+        )
+        for fold in range(folds)
+    ]
+    return [fitted[int(f)] for f in fold_of]
+
+
+def _three(values: npt.NDArray[np.float64]) -> Features:
+    a, b, c = (float(v) for v in values)
+    return (a, b, c)
