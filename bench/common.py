@@ -66,7 +66,10 @@ def build_temp_index(
         for file in folder.glob("*.md"):
             if file.name.lower() != "readme.md":
                 shutil.copy(file, knowledge / file.name)
-    settings = Settings.from_env().with_paths(knowledge, work / "index")
+    # The data folder too: a city's own calibration (samvad calibrate) is not the benchmark's.
+    settings = replace(
+        Settings.from_env().with_paths(knowledge, work / "index"), data_dir=work / "data"
+    )
     started = time.perf_counter()
     build_index(settings, embedder)
     return settings, time.perf_counter() - started

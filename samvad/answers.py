@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from samvad.calibration import DecisionModel, calibration_for, decision_features
+from samvad.calibration import DecisionModel, LiveCalibration, decision_features
 from samvad.catalog import article_version
 from samvad.compose import citation, closest_passage, offer, pick_sentences
 from samvad.decide import Thresholds, Verdict, decide
@@ -141,8 +141,12 @@ class AnswerEngine:
         # The report-only figures are in the README. Coverage keeps its scale from corpus to
         # corpus (the BM25 score and the margin to another article, which the calibration
         # read before, did not); it applies in the search mode it was fitted in.
-        self.calibration = (
-            calibration_for(embedder.identity) if settings.decision == "calibrated" else None
+        # A city's own fit (samvad calibrate, samvad/fitting.py) in the data folder takes
+        # the shipped one's place, and is read again whenever it is written.
+        self._calibrations = (
+            LiveCalibration(embedder.identity, settings.data_dir)
+            if settings.decision == "calibrated"
+            else None
         )
         # The English words of a romanized question written as Marathi loanwords
         # (samvad/loanwords.py): off unless asked for, as measured in
@@ -165,6 +169,12 @@ class AnswerEngine:
             str(embedder.identity["model"]), embedder.dimension, embedder.precision
         )
         self.index = LiveIndex(settings.index_dir, Retriever)
+
+    @property
+    def calibration(self) -> DecisionModel | None:
+        """The calibration the decision reads now (``None``: the four thresholds decide, by
+        ``SAMVAD_DECISION`` or for a model with none): the city's own, else the shipped one."""
+        return None if self._calibrations is None else self._calibrations.current()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerEngine:

@@ -29,6 +29,7 @@ True
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ from samvad.shipped import shipped_file, shipped_for
 
 CALIBRATIONS_DIR = Path(__file__).resolve().parent / "calibrations"
 FEATURES = ("confidence", "agreement", "coverage")
+CITY_CALIBRATION = "calibration.json"
+LOG = logging.getLogger(__name__)
 
 Features = tuple[float, float, float]
 
@@ -151,8 +154,73 @@ def calibration_file(model: str) -> Path:
     return shipped_file(CALIBRATIONS_DIR, model)
 
 
-def calibration_for(identity: dict[str, object]) -> DecisionModel | None:
-    """The shipped calibration for an embedder's ``identity``, or ``None``: for a model with
-    none fitted, and for one merged with an adapter (its signals were not fitted)."""
-    path = shipped_for(CALIBRATIONS_DIR, identity)
-    return None if path is None else DecisionModel.from_json(path.read_text("utf-8"))
+def city_calibration_file(data_dir: Path) -> Path:
+    """Where ``samvad calibrate`` keeps a city's own calibration: in its data folder."""
+    return data_dir / CITY_CALIBRATION
+
+
+def fitted_with(identity: dict[str, object]) -> object:
+    """What of an embedder's ``identity`` a city's calibration must match besides the model
+    name: the adapter merged into it (``None`` for none)."""
+    built_from = identity.get("built_from")
+    return built_from.get("adapter") if isinstance(built_from, dict) else None
+
+
+def calibration_for(
+    identity: dict[str, object], data_dir: Path | None = None
+) -> DecisionModel | None:
+    """The calibration for an embedder's ``identity``: the city's own in ``data_dir``
+    (:func:`city_calibration_file`) when it was fitted for this model, else the shipped one,
+    else ``None`` (a model with none shipped, or one merged with an adapter, whose signals
+    were not fitted). A city file that is unreadable or fitted for another model is passed
+    over with a warning in the log."""
+    if data_dir is not None:
+        path = city_calibration_file(data_dir)
+        if path.is_file():
+            try:
+                city = DecisionModel.from_json(path.read_text("utf-8"))
+            except (CalibrationError, OSError, UnicodeDecodeError) as error:
+                LOG.warning("ignoring %s: %s; run samvad calibrate again", path, error)
+            else:
+                if city.model == identity.get("model") and city.info.get("adapter") == fitted_with(
+                    identity
+                ):
+                    return city
+                LOG.warning(
+                    "ignoring %s: fitted for another model; run samvad calibrate again", path
+                )
+    shipped = shipped_for(CALIBRATIONS_DIR, identity)
+    return None if shipped is None else DecisionModel.from_json(shipped.read_text("utf-8"))
+
+
+class LiveCalibration:
+    """The calibration for one embedder's ``identity`` that follows the city's file in
+    ``data_dir``: :meth:`current` reads it again when the file was written, removed or
+    replaced since (one ``stat`` a question), so a new ``samvad calibrate`` takes effect
+    without a restart, as an edited article does.
+
+    >>> import tempfile
+    >>> live = LiveCalibration({"model": "someone/other-model"}, Path(tempfile.mkdtemp()))
+    >>> live.current() is None
+    True
+    """
+
+    def __init__(self, identity: dict[str, object], data_dir: Path) -> None:
+        self._identity = identity
+        self._path = city_calibration_file(data_dir)
+        self._data_dir = data_dir
+        self._seen: tuple[int, int, int] | None = None
+        self._model: DecisionModel | None = None
+        self._loaded = False
+
+    def current(self) -> DecisionModel | None:
+        """The calibration :func:`calibration_for` gives now."""
+        try:
+            stat = self._path.stat()
+            seen: tuple[int, int, int] | None = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            seen = None
+        if not self._loaded or seen != self._seen:
+            self._model = calibration_for(self._identity, self._data_dir)
+            self._seen, self._loaded = seen, True
+        return self._model

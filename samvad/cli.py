@@ -18,13 +18,31 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
 from samvad.answers import AnswerEngine
 from samvad.articles import load_knowledge
+from samvad.calibration import city_calibration_file, fitted_with
 from samvad.conversations import conversation_store
-from samvad.evaluation import EvalFileError, judge, read_cases
+from samvad.coverage import MIN_ARTICLES
+from samvad.decide import Thresholds, decide
+from samvad.evaluation import Case, EvalFileError, judge, read_cases
+from samvad.fitting import (
+    DEFAULT_OFFER_RECALL,
+    DEFAULT_WRONG,
+    FittingError,
+    Observation,
+    auroc,
+    check_enough,
+    cross_validated,
+    fit_decision,
+    observe,
+)
 from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
 from samvad.model import Embedder, ModelUnavailableError, provision_model
@@ -40,6 +58,7 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 PURGE_EVERY_SECONDS = 3600.0
+CALIBRATE_SCRIPT = "samvad calibrate"
 
 DESCRIPTION = """\
 Samvad keeps a searchable index of the articles in the knowledge folder and answers
@@ -196,6 +215,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", type=Path, metavar="FILE", help="the questions to check")
     folders(evaluate)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit when to answer, offer or refuse to this city's own test questions",
+        description="Search every question of FILE (the format of 'samvad eval': each with "
+        "the article that should answer it, or none) with the live index, and fit the "
+        "calibrated decision to them: the chance that the article found first is the right "
+        "one, the chance to answer at (at most --wrong of the answers from a wrong article "
+        "or to a none question) and the chance to offer articles at. It prints today's "
+        "decision beside the new fit, scored on questions each fold of the fit did not see, "
+        "and writes the fit to SAMVAD_DATA_DIR/calibration.json, which Samvad uses instead "
+        "of the shipped one from the next question on (delete the file to go back). Needs at least "
+        "20 questions whose article is found first and 10 whose is not (questions marked "
+        "none count): the more, the better the fit.",
+    )
+    calibrate.add_argument("file", type=Path, metavar="FILE", help="the questions to fit on")
+    calibrate.add_argument(
+        "--wrong",
+        type=float,
+        default=DEFAULT_WRONG,
+        metavar="SHARE",
+        help=f"share of answers allowed to be wrong (default {DEFAULT_WRONG})",
+    )
+    calibrate.add_argument(
+        "--offer-recall",
+        type=float,
+        default=DEFAULT_OFFER_RECALL,
+        metavar="SHARE",
+        help="share of questions whose right article is among the closest that should be "
+        f"offered it rather than refused (default {DEFAULT_OFFER_RECALL})",
+    )
+    calibrate.add_argument(
+        "--dry-run", action="store_true", help="print the figures, write nothing"
+    )
+    folders(calibrate)
 
     commands.add_parser(
         "purge",
@@ -458,6 +512,122 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PROBLEMS if misses else EXIT_OK
 
 
+def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
+    """Fit the calibrated decision to a staff file of questions; print it beside today's."""
+    for name, share in (("--wrong", args.wrong), ("--offer-recall", args.offer_recall)):
+        if not 0 < share < 1:
+            raise UsageError(f"{name} is a share between 0 and 1, such as 0.05")
+    try:
+        cases = read_cases(args.file)
+    except EvalFileError as exc:
+        raise UsageError(str(exc)) from None
+    settings = _settings(args)
+    engine = _engine(settings, log=False)
+    searched = []
+    for case in tqdm(cases, desc="questions", unit="question", disable=not sys.stderr.isatty()):
+        retrieval = engine.search(case.question)
+        articles = list(dict.fromkeys(h.article.id for h in retrieval.hits))
+        searched.append((case, retrieval, observe(retrieval.signals, articles, case.article)))
+    if any(r.hits and (r.coverage is None or r.signals.agreement is None) for _, r, _ in searched):
+        raise UsageError(
+            f"the calibrated decision needs an index of at least {MIN_ARTICLES} articles and a "
+            "model with a concept head; with fewer the four thresholds decide, and a fit "
+            "would not be used"
+        )
+    observations = [o for _, _, o in searched]
+    try:
+        check_enough(observations)
+    except FittingError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
+    held_out = cross_validated(observations, wrong=args.wrong, offer_recall=args.offer_recall)
+    thresholds = Thresholds.from_settings(settings)
+    now = [engine.verdict(r) for _, r, _ in searched]
+    refit = [
+        decide(replace(r.signals, chance=m.chance(o.features)), thresholds, bool(r.hits), m.bands)
+        for (_, r, o), m in zip(searched, held_out, strict=True)
+    ]
+    right = np.array([o.right for o in observations])
+    outside = sum(c.article is None for c in cases)
+    print(
+        f"Searched {len(cases)} questions: {int(right.sum())} find their article first, "
+        f"{len(cases) - outside - int(right.sum())} do not, {outside} are marked none.",
+        file=out,
+    )
+    print(f"{'':34} answered right  wrong  one tap  none answered", file=out)
+    for label, verdicts in (
+        (f"today ({_decision_source(engine)})", now),
+        ("new fit, on questions it did not see", refit),
+    ):
+        print(f"{label:34} {_tally(observations, cases, verdicts)}", file=out)
+    refit_chances = np.array(
+        [m.chance(o.features) for o, m in zip(observations, held_out, strict=True)]
+    )
+    line = f"AUROC of the chance: new fit {auroc(refit_chances, right):.3f}"
+    if engine.calibration is not None:
+        today = np.array([engine.calibration.chance(o.features) for o in observations])
+        line += f", today's {auroc(today, right):.3f}"
+    print(line + " (1.0: right and wrong fully apart; 0.5: no better than chance)", file=out)
+    identity = engine.embedder.identity
+    model = fit_decision(
+        observations,
+        str(identity["model"]),
+        engine.mode,
+        args.wrong,
+        args.offer_recall,
+        info={
+            "script": CALIBRATE_SCRIPT,
+            "file": args.file.name,
+            "questions": len(cases),
+            "wrong": args.wrong,
+            "offer_recall": args.offer_recall,
+            "precision": engine.embedder.precision,
+            "adapter": fitted_with(identity),
+        },
+    )
+    if args.dry_run:
+        print("Nothing written (--dry-run).", file=out)
+        return EXIT_OK
+    path = city_calibration_file(settings.data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(model.to_json() + "\n", encoding="utf-8")
+    partial.replace(path)
+    print(
+        f"Wrote {path} (fitted on all {len(cases)} questions). Samvad uses it from the next "
+        "question on, without a restart; delete the file to go back to the shipped one.",
+        file=out,
+    )
+    if settings.decision != "calibrated":
+        print("Note: SAMVAD_DECISION is not calibrated, so the file is not used.", file=out)
+    return EXIT_OK
+
+
+def _decision_source(engine: AnswerEngine) -> str:
+    if engine.calibration is None:
+        return "the four thresholds"
+    if engine.calibration.info.get("script") == CALIBRATE_SCRIPT:
+        return "this city's calibration"
+    return "the shipped calibration"
+
+
+def _tally(
+    observations: Sequence[Observation], cases: Sequence[Case], verdicts: Sequence[str]
+) -> str:
+    """Answered right, wrong answers, one tap (without the fact check) over the questions
+    with an article; questions marked none answered."""
+    rows = list(zip(observations, cases, verdicts, strict=True))
+    scoped = [(o, v) for o, c, v in rows if c.article is not None]
+    n = max(len(scoped), 1)
+    right = sum(v == "answer" and o.right for o, v in scoped)
+    wrong = sum(v == "answer" and not o.right for o, v in scoped)
+    tap = sum((v == "answer" and o.right) or (v == "offer" and o.reachable) for o, v in scoped)
+    none = [v for _, c, v in rows if c.article is None]
+    return (
+        f"{right / n:14.2f}  {wrong:5}  {tap / n:7.2f}  "
+        f"{sum(v == 'answer' for v in none):>6}/{len(none)}"
+    )
+
+
 def cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
     """Delete what is older than the retention periods; print the counts."""
     settings = _settings(args)
@@ -595,6 +765,7 @@ COMMANDS = {
     "report": cmd_report,
     "purge": cmd_purge,
     "eval": cmd_eval,
+    "calibrate": cmd_calibrate,
     "forget": cmd_forget,
 }
 

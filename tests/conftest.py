@@ -28,7 +28,7 @@ import os
 import pickle
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -121,9 +121,11 @@ def copy_articles(source: Path, target: Path) -> None:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Settings:
-    """Settings pointing at an empty knowledge folder and index under ``tmp_path``."""
+    """Settings pointing at an empty knowledge folder, index and data folder under
+    ``tmp_path``."""
     (tmp_path / "knowledge").mkdir()
-    return Settings.from_env().with_paths(tmp_path / "knowledge", tmp_path / "index")
+    settings = Settings.from_env().with_paths(tmp_path / "knowledge", tmp_path / "index")
+    return replace(settings, data_dir=tmp_path / "data")
 
 
 def dev_settings(root: Path) -> Settings:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -10,9 +13,12 @@ from samvad.calibration import (
     FEATURES,
     CalibrationError,
     DecisionModel,
+    LiveCalibration,
     calibration_file,
     calibration_for,
+    city_calibration_file,
     decision_features,
+    fitted_with,
 )
 from samvad.decide import Bands
 from samvad.reply import Signals
@@ -113,3 +119,71 @@ def test_the_features_are_the_signals_with_unmeasured_ones_as_zero(
     signals: Signals, features: tuple[float, float, float]
 ) -> None:
     assert decision_features(signals) == features
+
+
+def _city_file(data_dir: Path, model: DecisionModel) -> None:
+    """Write a city calibration as ``samvad calibrate`` does: a new file put in place."""
+    path = city_calibration_file(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name("partial")
+    partial.write_text(model.to_json(), encoding="utf-8")
+    partial.replace(path)
+
+
+def test_a_city_calibration_for_the_model_replaces_the_shipped_one(tmp_path: Path) -> None:
+    city = replace(DEMO, model=DEFAULT_MODEL, info={"script": "samvad calibrate"})
+    _city_file(tmp_path, city)
+    assert calibration_for({"model": DEFAULT_MODEL}, tmp_path) == city
+    assert calibration_for({"model": DEFAULT_MODEL}, tmp_path / "elsewhere") == calibration_for(
+        {"model": DEFAULT_MODEL}
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "identity"),
+    [
+        (replace(DEMO, model="someone/other-model"), {"model": DEFAULT_MODEL}),
+        (
+            replace(DEMO, model=DEFAULT_MODEL),
+            {"model": DEFAULT_MODEL, "built_from": {"adapter": {"rank": 8}}},
+        ),
+        (None, {"model": DEFAULT_MODEL}),
+    ],
+    ids=["fitted for another model", "fitted without the adapter now merged", "unreadable"],
+)
+def test_a_city_calibration_that_does_not_fit_is_passed_over_with_a_warning(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    written: DecisionModel | None,
+    identity: dict[str, object],
+) -> None:
+    if written is None:
+        city_calibration_file(tmp_path).write_text("{not json", encoding="utf-8")
+    else:
+        _city_file(tmp_path, written)
+    with caplog.at_level(logging.WARNING, logger="samvad.calibration"):
+        found = calibration_for(identity, tmp_path)
+    assert found == calibration_for(identity)
+    assert "samvad calibrate" in caplog.text and str(city_calibration_file(tmp_path)) in caplog.text
+
+
+def test_a_city_calibration_fitted_with_the_adapter_serves_that_model(tmp_path: Path) -> None:
+    identity: dict[str, object] = {"model": DEFAULT_MODEL, "built_from": {"adapter": {"rank": 8}}}
+    city = replace(DEMO, model=DEFAULT_MODEL, info={"adapter": fitted_with(identity)})
+    _city_file(tmp_path, city)
+    assert calibration_for(identity, tmp_path) == city
+
+
+def test_a_live_calibration_follows_the_city_file(tmp_path: Path) -> None:
+    identity: dict[str, object] = {"model": DEFAULT_MODEL}
+    live = LiveCalibration(identity, tmp_path)
+    shipped = calibration_for(identity)
+    assert live.current() == shipped
+    city = replace(DEMO, model=DEFAULT_MODEL)
+    _city_file(tmp_path, city)
+    assert live.current() == city
+    refit = replace(city, answer_at=2.0)
+    _city_file(tmp_path, refit)
+    assert live.current() == refit
+    city_calibration_file(tmp_path).unlink()
+    assert live.current() == shipped

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from samvad.answers import AnswerEngine
+from samvad.calibration import DecisionModel, city_calibration_file
 from samvad.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 from samvad.messages import text as catalogue
-from samvad.settings import AGREEMENT_BELOW
+from samvad.settings import AGREEMENT_BELOW, Settings
 from tests.conftest import REAL_KNOWLEDGE, copy_articles
+
+DEV_QUESTIONS = Path(__file__).parent / "fixtures" / "dev_questions.jsonl"
 
 SEED = "tmc-japan-mlit-smart-city-agreement"
 
@@ -250,3 +254,73 @@ def test_eval_names_a_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     questions.write_text('{"question": "ok", "article": "a"}\n{broken\n', encoding="utf-8")
     assert main(["eval", str(questions)]) == EXIT_USAGE
     assert f"{questions}:2:" in capsys.readouterr().err
+
+
+@pytest.fixture
+def calibrating(dev_index_copy: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folder options of an indexed dev corpus, its data folder set for the command."""
+    monkeypatch.setenv("SAMVAD_DATA_DIR", str(dev_index_copy.data_dir))
+    return [
+        "--knowledge",
+        str(dev_index_copy.knowledge_dir),
+        "--index",
+        str(dev_index_copy.index_dir),
+    ]
+
+
+@pytest.mark.slow
+def test_calibrate_fits_the_city_questions_and_the_engine_then_uses_the_fit(
+    calibrating: list[str], dev_index_copy: Settings
+) -> None:
+    code, output = run("calibrate", str(DEV_QUESTIONS), "--dry-run", *calibrating)
+    assert code == EXIT_OK, output
+    path = city_calibration_file(dev_index_copy.data_dir)
+    assert "Nothing written (--dry-run)." in output and not path.exists()
+    assert "Searched 94 questions" in output and "15 are marked none" in output
+    assert "today (the shipped calibration)" in output
+    assert "new fit, on questions it did not see" in output and "AUROC of the chance" in output
+
+    running = AnswerEngine.from_settings(dev_index_copy)
+    shipped = running.calibration
+    code, output = run("calibrate", str(DEV_QUESTIONS), *calibrating)
+    assert code == EXIT_OK and f"Wrote {path}" in output
+    fitted = DecisionModel.from_json(path.read_text("utf-8"))
+    assert fitted.info["script"] == "samvad calibrate" and fitted.info["questions"] == 94
+    assert fitted != shipped and running.calibration == fitted  # no restart
+    path.unlink()
+    assert running.calibration == shipped
+
+    path.write_text(fitted.to_json(), encoding="utf-8")
+    code, output = run("calibrate", str(DEV_QUESTIONS), "--dry-run", *calibrating)
+    assert "today (this city's calibration)" in output
+
+
+@pytest.mark.slow
+def test_calibrate_with_too_few_questions_says_what_to_add(
+    calibrating: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = tmp_path / "few.csv"
+    questions.write_text(
+        "question,article\nपाणी कधी येणार?,water-cut-ghodbunder\nmarriage certificate,none\n",
+        encoding="utf-8",
+    )
+    assert main(["calibrate", str(questions), *calibrating]) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert f"{questions}: a fit needs at least 20" in error and "add questions" in error
+    assert len(error.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("share", ["0", "1.5", "-0.05"])
+def test_calibrate_refuses_a_share_outside_zero_and_one(
+    share: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["calibrate", str(DEV_QUESTIONS), "--wrong", share]) == EXIT_USAGE
+    assert "--wrong is a share between 0 and 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_calibrate_refuses_an_index_too_small_for_the_calibrated_decision(
+    indexed_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["calibrate", str(DEV_QUESTIONS), *folders(indexed_folder)]) == EXIT_USAGE
+    assert "needs an index of at least 5 articles" in capsys.readouterr().err
