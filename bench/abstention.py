@@ -31,7 +31,7 @@ import gzip
 import hashlib
 import json
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,10 +115,9 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     for item in items:
         retrieval = engine.search(item.question)
         hits = retrieval.hits
-        articles = list(dict.fromkeys(h.article.id for h in hits))
         expected = item.document if item.indexed else None
         searched.append(
-            (retrieval.signals, bool(hits), observe(retrieval.signals, articles, expected))
+            (retrieval.signals, bool(hits), observe(retrieval.signals, retrieval.offered, expected))
         )
         top = hits[0].article.id if hits else None
         other = next((h for h in hits if h.article.id != top), None)
@@ -168,11 +167,7 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     )
     thresholds = Thresholds.from_settings(engine.settings)
     answered = np.array(
-        [
-            decide(replace(s, chance=refit.chance(o.features)), thresholds, found, refit.bands)
-            == "answer"
-            for s, found, o in searched
-        ]
+        [refit.verdict(s, thresholds, found) == "answer" for s, found, _ in searched]
     )
     alone = np.array([decide(s, thresholds, found) == "answer" for s, found, _ in searched])
     label = "the four thresholds alone"

@@ -51,12 +51,10 @@ from bench.quality import SETS
 from samvad import AnswerEngine
 from samvad.calibration import (
     FEATURES,
-    Features,
     calibration_file,
-    decision_features,
 )
-from samvad.decide import Thresholds, Verdict, decide
-from samvad.fitting import MAX_OFFERS, Observation, auroc, fit_decision, observe
+from samvad.decide import Thresholds, Verdict
+from samvad.fitting import Observation, auroc, fit_decision, observe, tally
 from samvad.precision import choose_precision
 from samvad.reply import Signals
 
@@ -66,58 +64,39 @@ REPORT = ("heldout", "kept_aside")
 
 @dataclass(frozen=True)
 class Scored:
-    """One searched question: its signals, the engine's verdict, and what the hits hold."""
+    """One searched question: its signals, whether anything was found, the engine's verdict
+    and what the fit reads of it (``samvad.fitting``, as ``samvad calibrate``)."""
 
     signals: Signals
-    features: Features
     found: bool
     verdict: Verdict
-    expected: str | None
-    top: str | None
-    offered: tuple[str, ...]
+    observed: Observation
 
     @property
     def right(self) -> bool:
         """The top article is the expected one."""
-        return self.expected is not None and self.top == self.expected
+        return self.observed.right
 
 
 def score(engine: AnswerEngine, question: str, expected: str | None) -> Scored:
     """Search ``question`` and keep what the decisions need."""
     retrieval = engine.search(question)
-    hits = retrieval.hits
     return Scored(
         retrieval.signals,
-        decision_features(retrieval.signals),
-        bool(hits),
+        bool(retrieval.hits),
         engine.verdict(retrieval),
-        expected,
-        hits[0].article.id if hits else None,
-        tuple(dict.fromkeys(h.article.id for h in hits))[:MAX_OFFERS],
+        observe(retrieval.signals, retrieval.offered, expected),
     )
 
 
-def tally(rows: list[Scored], verdicts: list[str]) -> str:
+def line(rows: list[Scored], verdicts: list[Verdict]) -> str:
     """The printed figures of one set under one decision."""
-    in_scope = [(r, v) for r, v in zip(rows, verdicts, strict=True) if r.expected is not None]
-    out = [v for r, v in zip(rows, verdicts, strict=True) if r.expected is None]
-    n = max(len(in_scope), 1)
-    right = sum(v == "answer" and r.right for r, v in in_scope)
-    wrong = sum(v == "answer" and not r.right for r, v in in_scope)
-    tap = sum(
-        (v == "answer" and r.right) or (v == "offer" and r.expected in r.offered)
-        for r, v in in_scope
-    )
+    counted = tally([r.observed for r in rows], verdicts)
     return (
-        f"answered right {right / n:.2f}  wrong {wrong:2}  one tap {tap / n:.2f}  "
-        f"| out of scope answered {sum(v == 'answer' for v in out)}/{len(out)}, "
-        f"offered {sum(v == 'offer' for v in out)}"
+        f"answered right {counted.right_share:.2f}  wrong {counted.wrong:2}  "
+        f"one tap {counted.one_tap_share:.2f}  | out of scope answered "
+        f"{counted.outside_answered}/{counted.outside}, offered {counted.outside_offered}"
     )
-
-
-def observations(rows: list[Scored]) -> list[Observation]:
-    """What the fit reads of each scored question (``samvad.fitting``, as ``samvad calibrate``)."""
-    return [observe(r.signals, r.offered, r.expected) for r in rows]
 
 
 def main() -> None:
@@ -148,7 +127,7 @@ def main() -> None:
                   for n, qs in questions.items()}  # fmt: skip
     fitting = [r for name in FIT for r in scored[name]]
     model = fit_decision(
-        observations(fitting),
+        [r.observed for r in fitting],
         str(embedder.identity["model"]),
         engine.mode,
         args.wrong,
@@ -168,21 +147,20 @@ def main() -> None:
     thresholds = Thresholds.from_settings(settings)
 
     def chances(rows: list[Scored]) -> list[float]:
-        return [model.chance(r.features) for r in rows]
+        return [model.chance(r.observed.features) for r in rows]
 
-    def alone(rows: list[Scored]) -> list[str]:
+    def alone(rows: list[Scored]) -> list[Verdict]:
         return ["answer" if c >= model.answer_at else "offer" if c >= model.offer_at
                 else "refuse" for c in chances(rows)]  # fmt: skip
 
-    def answer_band(rows: list[Scored]) -> list[str]:
+    def answer_band(rows: list[Scored]) -> list[Verdict]:
         return ["offer" if r.verdict == "answer" and c < model.answer_at else r.verdict
                 for r, c in zip(rows, chances(rows), strict=True)]  # fmt: skip
 
-    def both_bands(rows: list[Scored]) -> list[str]:
-        return [decide(replace(r.signals, chance=c), thresholds, r.found, model.bands)
-                for r, c in zip(rows, chances(rows), strict=True)]  # fmt: skip
+    def both_bands(rows: list[Scored]) -> list[Verdict]:
+        return [model.verdict(r.signals, thresholds, r.found) for r in rows]
 
-    decisions: dict[str, Callable[[str], tuple[list[Scored], list[str]]]] = {
+    decisions: dict[str, Callable[[str], tuple[list[Scored], list[Verdict]]]] = {
         "thresholds": lambda n: (scored[n], [r.verdict for r in scored[n]]),
         "thresholds, no gap": lambda n: (no_gap[n], [r.verdict for r in no_gap[n]]),
         "chance alone": lambda n: (scored[n], alone(scored[n])),
@@ -195,15 +173,15 @@ def main() -> None:
         right = np.array([r.right for r in rows])
         print(f"\n== {name} ({len(rows)} questions; {role}); AUROC of the chance "
               f"{auroc(np.array(chances(rows)), right):.3f}; top article right (in scope) "
-              f"{np.mean([r.right for r in rows if r.expected]):.2f} ==")  # fmt: skip
+              f"{np.mean([r.right for r in rows if r.observed.in_scope]):.2f} ==")  # fmt: skip
         for label, run in decisions.items():
-            print(f"  {label:20} {tally(*run(name))}")
+            print(f"  {label:20} {line(*run(name))}")
     if not args.fitting_only:
         print(f"\n== {' + '.join(REPORT)} together (report only) ==")
         for label, run in decisions.items():
             runs = [run(name) for name in REPORT]
             rows = [r for rs, _ in runs for r in rs]
-            print(f"  {label:20} {tally(rows, [v for _, vs in runs for v in vs])}")
+            print(f"  {label:20} {line(rows, [v for _, vs in runs for v in vs])}")
     if args.save:
         path = calibration_file(model.model)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,13 @@ class Retrieval:
             return measured
         return replace(measured, chance=self.calibration.chance(decision_features(measured)))
 
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The ids of the articles an offer holds, best first: the distinct articles of the
+        first :data:`EVIDENCE_HITS` passages, at most :data:`MAX_OFFERS` (empty with no hits)."""
+        distinct = dict.fromkeys(h.article.id for h in self.hits[:EVIDENCE_HITS])
+        return tuple(distinct)[:MAX_OFFERS]
+
 
 class AnswerEngine:
     """Answers questions from the current index generation."""
@@ -303,17 +310,15 @@ class AnswerEngine:
     def _offer(self, question: str, lang: Lang, retrieval: Retrieval) -> Answer:
         """Not sure: the closest distinct articles, in ``lang`` where that version exists."""
         articles = retrieval.snapshot.articles
-        chosen: dict[str, StoredArticle] = {}
-        for hit in retrieval.hits[:EVIDENCE_HITS]:
-            if len(chosen) < MAX_OFFERS and hit.article.id not in chosen:
-                chosen[hit.article.id] = (
-                    article_version(articles, hit.article.id, lang) or hit.article
-                )
+        found: dict[str, StoredArticle] = {}
+        for hit in retrieval.hits:
+            found.setdefault(hit.article.id, hit.article)
+        chosen = [article_version(articles, i, lang) or found[i] for i in retrieval.offered]
         return Answer(
             "offered",
             lang,
             question,
-            offers=tuple(offer(a) for a in chosen.values()),
+            offers=tuple(offer(a) for a in chosen),
             signals=retrieval.signals,
             romanized=retrieval.query.detected.romanized,
         )

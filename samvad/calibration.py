@@ -31,10 +31,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from samvad.decide import Bands
+from samvad.decide import Bands, Thresholds, Verdict, decide
 from samvad.reply import Signals
 from samvad.shipped import shipped_file, shipped_for
 
@@ -100,6 +100,13 @@ class DecisionModel:
             w * (x - m) / s
             for w, x, m, s in zip(self.weights, features, self.mean, self.scale, strict=True)
         )
+
+    def verdict(self, signals: Signals, thresholds: Thresholds, found: bool = True) -> Verdict:
+        """What the calibrated decision (:func:`samvad.decide.decide` with this model's
+        chance and bands) says to a search with ``signals`` (all three measured) that
+        ``found`` something."""
+        chance = self.chance(decision_features(signals))
+        return decide(replace(signals, chance=chance), thresholds, found, self.bands)
 
     def to_json(self) -> str:
         """The file form, read back by :meth:`from_json`."""
@@ -193,6 +200,11 @@ def calibration_for(
     return None if shipped is None else DecisionModel.from_json(shipped.read_text("utf-8"))
 
 
+# What LiveCalibration has seen of the city's file before reading it: no stat gives this (a
+# missing file is seen as None), so the first question always reads.
+_NEVER_READ = (-1, -1, -1)
+
+
 class LiveCalibration:
     """The calibration for one embedder's ``identity`` that follows the city's file in
     ``data_dir``: :meth:`current` reads it again when the file was written, removed or
@@ -209,9 +221,8 @@ class LiveCalibration:
         self._identity = identity
         self._path = city_calibration_file(data_dir)
         self._data_dir = data_dir
-        self._seen: tuple[int, int, int] | None = None
+        self._seen: tuple[int, int, int] | None = _NEVER_READ
         self._model: DecisionModel | None = None
-        self._loaded = False
 
     def current(self) -> DecisionModel | None:
         """The calibration :func:`calibration_for` gives now."""
@@ -220,7 +231,7 @@ class LiveCalibration:
             seen: tuple[int, int, int] | None = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except OSError:
             seen = None
-        if not self._loaded or seen != self._seen:
+        if seen != self._seen:
             self._model = calibration_for(self._identity, self._data_dir)
-            self._seen, self._loaded = seen, True
+            self._seen = seen
         return self._model

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,18 +29,19 @@ from samvad.articles import load_knowledge
 from samvad.calibration import city_calibration_file, fitted_with
 from samvad.conversations import conversation_store
 from samvad.coverage import MIN_ARTICLES
-from samvad.decide import Thresholds, decide
-from samvad.evaluation import Case, EvalFileError, judge, read_cases
+from samvad.decide import Thresholds
+from samvad.evaluation import EvalFileError, judge, read_cases
 from samvad.fitting import (
     DEFAULT_OFFER_RECALL,
     DEFAULT_WRONG,
     FittingError,
-    Observation,
+    Tally,
     auroc,
     check_enough,
     cross_validated,
     fit_decision,
     observe,
+    tally,
 )
 from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
@@ -526,8 +526,9 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     searched = []
     for case in tqdm(cases, desc="questions", unit="question", disable=not sys.stderr.isatty()):
         retrieval = engine.search(case.question)
-        articles = list(dict.fromkeys(h.article.id for h in retrieval.hits))
-        searched.append((case, retrieval, observe(retrieval.signals, articles, case.article)))
+        searched.append(
+            (case, retrieval, observe(retrieval.signals, retrieval.offered, case.article))
+        )
     if any(r.hits and (r.coverage is None or r.signals.agreement is None) for _, r, _ in searched):
         raise UsageError(
             f"the calibrated decision needs an index of at least {MIN_ARTICLES} articles and a "
@@ -543,8 +544,8 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     thresholds = Thresholds.from_settings(settings)
     now = [engine.verdict(r) for _, r, _ in searched]
     refit = [
-        decide(replace(r.signals, chance=m.chance(o.features)), thresholds, bool(r.hits), m.bands)
-        for (_, r, o), m in zip(searched, held_out, strict=True)
+        m.verdict(r.signals, thresholds, bool(r.hits))
+        for (_, r, _), m in zip(searched, held_out, strict=True)
     ]
     right = np.array([o.right for o in observations])
     outside = sum(c.article is None for c in cases)
@@ -558,7 +559,7 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
         (f"today ({_decision_source(engine)})", now),
         ("new fit, on questions it did not see", refit),
     ):
-        print(f"{label:34} {_tally(observations, cases, verdicts)}", file=out)
+        print(f"{label:34} {_tally_line(tally(observations, verdicts))}", file=out)
     refit_chances = np.array(
         [m.chance(o.features) for o, m in zip(observations, held_out, strict=True)]
     )
@@ -610,21 +611,11 @@ def _decision_source(engine: AnswerEngine) -> str:
     return "the shipped calibration"
 
 
-def _tally(
-    observations: Sequence[Observation], cases: Sequence[Case], verdicts: Sequence[str]
-) -> str:
-    """Answered right, wrong answers, one tap (without the fact check) over the questions
-    with an article; questions marked none answered."""
-    rows = list(zip(observations, cases, verdicts, strict=True))
-    scoped = [(o, v) for o, c, v in rows if c.article is not None]
-    n = max(len(scoped), 1)
-    right = sum(v == "answer" and o.right for o, v in scoped)
-    wrong = sum(v == "answer" and not o.right for o, v in scoped)
-    tap = sum((v == "answer" and o.right) or (v == "offer" and o.reachable) for o, v in scoped)
-    none = [v for _, c, v in rows if c.article is None]
+def _tally_line(counted: Tally) -> str:
+    """One row of the calibrate table, under its column heads."""
     return (
-        f"{right / n:14.2f}  {wrong:5}  {tap / n:7.2f}  "
-        f"{sum(v == 'answer' for v in none):>6}/{len(none)}"
+        f"{counted.right_share:14.2f}  {counted.wrong:5}  {counted.one_tap_share:7.2f}  "
+        f"{counted.outside_answered:>6}/{counted.outside}"
     )
 
 

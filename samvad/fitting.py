@@ -8,14 +8,15 @@ staff wrote for its articles (the format of ``samvad eval``), because a fit carr
 from one corpus to another (``bench/abstention.py``: fitted on the fixtures, it answers
 MahaSQuAD's questions with 23 % of the answers wrong).
 
-Each question gives an :class:`Observation`: its signals, whether the top article is the
-right one, and whether the right article is among the offered ones. The answer band is the
+Each question gives an :class:`Observation`: its signals, whether it has a right article,
+whether the top article is that one, and whether it is among the articles an offer would
+hold (``samvad.answers.Retrieval.offered``). The answer band is the
 lowest chance at which at most ``wrong`` of what would be answered is wrong; the offer band
 the chance the right article reaches for ``offer_recall`` of the questions that could be
 offered it.
 
->>> right = [Observation((0.88, 0.30, 0.9), True, True) for _ in range(3)]
->>> lost = [Observation((0.80, 0.15, 0.1), False, False) for _ in range(3)]
+>>> right = [Observation((0.88, 0.30, 0.9), True, True, True) for _ in range(3)]
+>>> lost = [Observation((0.80, 0.15, 0.1), False, False, True) for _ in range(3)]
 >>> model = fit_decision(right + lost, "demo", "sentences", minimum=(3, 3))
 >>> model.chance((0.90, 0.32, 1.0)) > model.answer_at > model.chance((0.80, 0.15, 0.1))
 True
@@ -32,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from samvad.calibration import CalibrationError, DecisionModel, Features, decision_features
+from samvad.decide import Verdict
 from samvad.reply import Signals
 
 # A fit needs at least this many questions whose top article is right, and this many whose
@@ -41,7 +43,6 @@ MIN_RIGHT = 20
 MIN_NOT_RIGHT = 10
 DEFAULT_WRONG = 0.05
 DEFAULT_OFFER_RECALL = 0.9
-MAX_OFFERS = 3  # articles offered when the engine is unsure (answers.py offers three)
 
 
 class FittingError(CalibrationError):
@@ -51,27 +52,79 @@ class FittingError(CalibrationError):
 @dataclass(frozen=True)
 class Observation:
     """One question searched: its decision features, whether the top article is the right
-    one, and whether the right article is among the first :data:`MAX_OFFERS` articles."""
+    one, whether the right article is among those an offer would hold, and whether the
+    question has a right article at all (``in_scope``; one marked none has not)."""
 
     features: Features
     right: bool
     reachable: bool
+    in_scope: bool
 
 
-def observe(signals: Signals, articles: Sequence[str], expected: str | None) -> Observation:
-    """The observation of a search with ``signals`` that ranked ``articles`` (best first,
-    each once) for a question whose right article is ``expected`` (``None``: none is).
+def observe(signals: Signals, offered: Sequence[str], expected: str | None) -> Observation:
+    """The observation of a search with ``signals`` whose offer would hold ``offered``
+    (article ids, the top article first: ``Retrieval.offered``) for a question whose right
+    article is ``expected`` (``None``: none is).
 
     >>> observe(Signals(0.86, 0.3, coverage=0.5), ["b", "a"], "a").reachable
     True
     >>> observe(Signals(0.86, 0.3, coverage=0.5), ["b", "a"], None).right
     False
     """
-    top = articles[0] if articles else None
+    top = offered[0] if offered else None
     return Observation(
         decision_features(signals),
         expected is not None and top == expected,
-        expected is not None and expected in articles[:MAX_OFFERS],
+        expected is not None and expected in offered,
+        expected is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one decision does to a set of observed questions: of the ``in_scope`` ones,
+    how many it answers from the right article (``right``) or a wrong one (``wrong``) and
+    how many reach their article in one tap (answered right, or offered it; no fact check);
+    of the ``outside`` ones (no right article), how many it answers or offers articles to."""
+
+    in_scope: int
+    right: int
+    wrong: int
+    one_tap: int
+    outside: int
+    outside_answered: int
+    outside_offered: int
+
+    @property
+    def right_share(self) -> float:
+        """Answered right, as a share of the in-scope questions (0.0 with none)."""
+        return self.right / max(self.in_scope, 1)
+
+    @property
+    def one_tap_share(self) -> float:
+        """Reached in one tap, as a share of the in-scope questions (0.0 with none)."""
+        return self.one_tap / max(self.in_scope, 1)
+
+
+def tally(observations: Sequence[Observation], verdicts: Sequence[Verdict]) -> Tally:
+    """Count what ``verdicts`` (one per observation) do to ``observations``.
+
+    >>> found = Observation((0.9, 0.3, 0.9), True, True, True)
+    >>> outside = Observation((0.8, 0.1, 0.1), False, False, False)
+    >>> tally([found, found, outside], ["answer", "refuse", "offer"])
+    Tally(in_scope=2, right=1, wrong=0, one_tap=1, outside=1, outside_answered=0, outside_offered=1)
+    """
+    rows = list(zip(observations, verdicts, strict=True))
+    scoped = [(o, v) for o, v in rows if o.in_scope]
+    others = [v for o, v in rows if not o.in_scope]
+    return Tally(
+        len(scoped),
+        sum(v == "answer" and o.right for o, v in scoped),
+        sum(v == "answer" and not o.right for o, v in scoped),
+        sum((v == "answer" and o.right) or (v == "offer" and o.reachable) for o, v in scoped),
+        len(others),
+        sum(v == "answer" for v in others),
+        sum(v == "offer" for v in others),
     )
 
 

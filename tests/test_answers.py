@@ -189,11 +189,13 @@ def test_unsure_question_offers_the_closest_articles_and_is_logged(
     """When the engine is not sure it answers nothing: it names the closest articles (in the
     asker's language where that version exists) for the citizen to pick."""
     answer = engine.answer(question, user_id="citizen-7")
-    assert engine.verdict(engine.search(question)) == "offer"
+    retrieval = engine.search(question)
+    assert engine.verdict(retrieval) == "offer"
     assert answer.outcome == "offered" and answer.citation is None and answer.sentences == ()
     assert answer.language == lang
     ids = [o.article_id for o in answer.offers]
     assert offered in ids and len(ids) == len(set(ids)) <= 3
+    assert tuple(ids) == retrieval.offered  # what the fit counts as offered is what is offered
     for offer in answer.offers:
         versions = {
             k.split("/")[1]

@@ -20,7 +20,7 @@ from samvad.calibration import (
     decision_features,
     fitted_with,
 )
-from samvad.decide import Bands
+from samvad.decide import Bands, Thresholds, Verdict
 from samvad.reply import Signals
 from samvad.settings import DEFAULT_MODEL
 
@@ -43,6 +43,27 @@ def test_the_shipped_calibration_of_the_default_model_reads_back() -> None:
     assert DecisionModel.from_json(calibration_file(DEFAULT_MODEL).read_text("utf-8")) == model
     assert DecisionModel.from_json(model.to_json()) == model
     assert model.bands == Bands(model.answer_at, model.offer_at)
+
+
+LOW = Thresholds(0.80, 0.12, 0.86, 0.22)
+
+
+@pytest.mark.parametrize(
+    ("signals", "found", "verdict"),
+    [
+        (Signals(0.90, 0.35, coverage=0.9), True, "answer"),
+        (Signals(0.84, 0.20, coverage=0.3), True, "offer"),
+        (Signals(0.79, 0.20, coverage=0.6), True, "offer"),
+        (Signals(0.70, 0.02, coverage=0.0), True, "refuse"),
+        (Signals(0.90, 0.35, coverage=0.9), False, "refuse"),
+    ],
+    ids=["sure", "unsure", "under the lower pair, near", "far", "nothing found"],
+)
+def test_a_model_decides_by_its_own_chance_and_bands(
+    signals: Signals, found: bool, verdict: Verdict
+) -> None:
+    assert signals.chance is None  # the model supplies it
+    assert DEMO.verdict(signals, LOW, found) == verdict
 
 
 def test_every_signal_raises_the_shipped_chance() -> None:

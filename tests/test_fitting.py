@@ -6,16 +6,19 @@ import numpy as np
 import pytest
 
 from samvad.calibration import Features
+from samvad.decide import Verdict
 from samvad.fitting import (
     MIN_NOT_RIGHT,
     MIN_RIGHT,
     FittingError,
     Observation,
+    Tally,
     auroc,
     check_enough,
     cross_validated,
     fit_decision,
     observe,
+    tally,
 )
 from samvad.reply import Signals
 
@@ -28,8 +31,8 @@ def _observations(right: int, other: int, seed: int = 1) -> list[Observation]:
         a, b, c = (float(v) for v in rng.normal(centre, (0.02, 0.04, 0.2)))
         return (a, b, c)
 
-    found = [Observation(features((0.87, 0.28, 0.7)), True, True) for _ in range(right)]
-    lost = [Observation(features((0.83, 0.19, 0.2)), False, False) for _ in range(other)]
+    found = [Observation(features((0.87, 0.28, 0.7)), True, True, True) for _ in range(right)]
+    lost = [Observation(features((0.83, 0.19, 0.2)), False, False, True) for _ in range(other)]
     return found + lost
 
 
@@ -69,7 +72,7 @@ def test_the_minimum_itself_is_enough_even_for_every_fold() -> None:
 
 def test_each_question_is_scored_by_a_fit_that_did_not_see_it() -> None:
     observations = _observations(40, 20)
-    odd = Observation((0.95, 0.45, 1.0), False, False)  # very sure, and wrong
+    odd = Observation((0.95, 0.45, 1.0), False, False, True)  # very sure, and wrong
     with_odd = [*observations, odd]
     held_out = cross_validated(with_odd)
     seen = fit_decision(with_odd, "m", "sentences")
@@ -84,22 +87,48 @@ def test_a_share_outside_zero_and_one_is_refused(share: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("articles", "expected", "right", "reachable"),
+    ("offered", "expected", "right", "reachable"),
     [
         (["water-cut", "tax"], "water-cut", True, True),
         (["tax", "water-cut"], "water-cut", False, True),
-        (["a", "b", "c", "water-cut"], "water-cut", False, False),
+        (["a", "b", "c"], "water-cut", False, False),
         (["tax"], None, False, False),
         ([], "water-cut", False, False),
     ],
-    ids=["first", "second", "past the offers", "none expected", "nothing found"],
+    ids=["first", "second", "not offered", "none expected", "nothing found"],
 )
 def test_an_observation_says_whether_the_article_was_first_or_offered(
-    articles: list[str], expected: str | None, right: bool, reachable: bool
+    offered: list[str], expected: str | None, right: bool, reachable: bool
 ) -> None:
-    seen = observe(Signals(0.86, 0.25, coverage=0.4), articles, expected)
-    assert (seen.right, seen.reachable) == (right, reachable)
+    seen = observe(Signals(0.86, 0.25, coverage=0.4), offered, expected)
+    assert (seen.right, seen.reachable, seen.in_scope) == (right, reachable, expected is not None)
     assert seen.features == (0.86, 0.25, 0.4)
+
+
+FOUND = Observation((0.9, 0.3, 0.9), True, True, True)
+OFFERED = Observation((0.84, 0.2, 0.5), False, True, True)
+MISSED = Observation((0.83, 0.2, 0.3), False, False, True)
+OUTSIDE = Observation((0.8, 0.1, 0.1), False, False, False)
+
+
+@pytest.mark.parametrize(
+    ("observed", "verdicts", "expected"),
+    [
+        ([FOUND, OFFERED], ["answer", "offer"], Tally(2, 1, 0, 2, 0, 0, 0)),
+        ([OFFERED, MISSED], ["answer", "offer"], Tally(2, 0, 1, 0, 0, 0, 0)),
+        ([FOUND, OUTSIDE, OUTSIDE], ["refuse", "answer", "offer"], Tally(1, 0, 0, 0, 2, 1, 1)),
+    ],
+    ids=["answered and offered", "wrong answer, offer without it", "out of scope"],
+)
+def test_a_tally_counts_what_each_verdict_does_to_its_question(
+    observed: list[Observation], verdicts: list[Verdict], expected: Tally
+) -> None:
+    assert tally(observed, verdicts) == expected
+
+
+def test_a_tally_of_no_questions_gives_zero_shares() -> None:
+    empty = tally([], [])
+    assert (empty.right_share, empty.one_tap_share) == (0.0, 0.0)
 
 
 def test_auroc_reads_a_tie_cautiously_and_needs_both_kinds() -> None:
