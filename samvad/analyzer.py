@@ -362,11 +362,20 @@ def stem(word: str) -> str:
     return _stem_english(word)
 
 
+def words(text: str) -> list[str]:
+    """Every normalised word of ``text``, in order (punctuation and spaces dropped).
+
+    >>> words("Pani  kadhi yenar?"), words("पाणी कधी येणार?")
+    (['pani', 'kadhi', 'yenar'], ['पाणी', 'कधी', 'येणार'])
+    """
+    return _WORD.findall(normalize(text))
+
+
 def analyze(text: str) -> list[str]:
     """Split ``text`` into normalised search terms, dropping stop words."""
     return [
         stem(word)
-        for word in _WORD.findall(normalize(text))
+        for word in words(text)
         if word not in MARATHI_STOPWORDS and word not in ENGLISH_STOPWORDS
     ]
 

@@ -30,7 +30,7 @@ from samvad.calibration import city_calibration_file, fitted_with
 from samvad.conversations import conversation_store
 from samvad.coverage import MIN_ARTICLES
 from samvad.decide import Thresholds
-from samvad.evaluation import EvalFileError, judge, read_cases
+from samvad.evaluation import EvalFileError, judge, read_cases, write_cases
 from samvad.fitting import (
     DEFAULT_OFFER_RECALL,
     DEFAULT_WRONG,
@@ -46,6 +46,7 @@ from samvad.fitting import (
 from samvad.index_store import IndexUnavailableError
 from samvad.indexer import IndexReport
 from samvad.model import Embedder, ModelUnavailableError, provision_model
+from samvad.picks import cases_from_labels
 from samvad.question_log import QuestionLog
 from samvad.reply import Answer, Signals, plain_text, to_json
 from samvad.retention import Erased, every, forget_citizen, purge_expired, record_erasure
@@ -201,6 +202,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     unanswered.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
     unanswered.add_argument("--limit", type=int, metavar="N", help="show only the newest N")
+
+    picks = commands.add_parser(
+        "picks",
+        help="write the questions citizens told the article of, as a file for eval/calibrate",
+        description="Print, as the CSV file that 'samvad eval' and 'samvad calibrate' read, "
+        "the questions of the last N days for which citizens said which article answers them: "
+        "the article they picked among the offered ones ('none' when they picked 'None of "
+        "these'), or the article of an answer they gave a 👍. One line per question (the "
+        "same words count as one question), with the article most of its citizens named; "
+        "the columns citizens_agreeing and citizens_disagreeing say how many. Review it "
+        "before use: 'none' means none of the offered articles, so where an article does "
+        "answer the question, write its id instead. Questions are shown masked, as in "
+        "'samvad unanswered'. Save it with: samvad picks > citizens.csv",
+    )
+    picks.add_argument("--days", type=int, default=90, metavar="N", help="period in days (90)")
 
     evaluate = commands.add_parser(
         "eval",
@@ -512,6 +528,21 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PROBLEMS if misses else EXIT_OK
 
 
+def cmd_picks(args: argparse.Namespace, out: TextIO) -> int:
+    """Print the questions citizens named an article for, as an eval file (CSV)."""
+    if args.days < 1:
+        raise UsageError("--days must be at least 1")
+    labels = QuestionLog(_settings(args).data_dir).labels(args.days)
+    cases = cases_from_labels(labels)
+    write_cases(out, [c.case for c in cases], [c.notes for c in cases])
+    print(
+        f"{len(cases)} questions from {len(labels)} picks and 👍 of the last {args.days} days; "
+        "review them before 'samvad eval' or 'samvad calibrate'.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     """Fit the calibrated decision to a staff file of questions; print it beside today's."""
     for name, share in (("--wrong", args.wrong), ("--offer-recall", args.offer_recall)):
@@ -755,6 +786,7 @@ COMMANDS = {
     "watch": cmd_watch,
     "report": cmd_report,
     "purge": cmd_purge,
+    "picks": cmd_picks,
     "eval": cmd_eval,
     "calibrate": cmd_calibrate,
     "forget": cmd_forget,

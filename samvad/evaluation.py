@@ -8,7 +8,8 @@ the same :func:`judge`.
 A file is JSON Lines (``{"question": "…", "article": "water-cut-ghodbunder"}``; the benchmark
 names ``expected_article`` / ``expected_fact`` are read too) or CSV with a header row
 ``question,article[,fact]``. ``fact``, when given, is a piece of text the answer must contain
-(a date, a number, a phone number).
+(a date, a number, a phone number). Other CSV columns are notes for staff, not read;
+:func:`write_cases` writes the CSV form, with such notes.
 
 >>> from samvad.reply import Answer, Citation
 >>> case = Case("When is the water cut?", "water-cut", "12 March")
@@ -24,9 +25,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from samvad.analyzer import normalize
 from samvad.reply import Answer
@@ -115,3 +117,25 @@ def _csv_cases(path: Path, text: str) -> Iterable[Case]:
             raise EvalFileError(f"{path}:{number}: the question is empty")
         fact = (row.get("fact") or "").strip()
         yield Case(question, _article(row.get("article")), fact or None)
+
+
+def write_cases(
+    out: TextIO, cases: Sequence[Case], notes: Sequence[Mapping[str, object]] = ()
+) -> None:
+    """Write ``cases`` as the CSV that :func:`read_cases` reads back (``None`` as ``none``),
+    with one mapping of ``notes`` per case as extra columns (named by the first's keys).
+
+    >>> import sys
+    >>> write_cases(sys.stdout, [Case("पाणी कधी?", "water-cut"), Case("Marriage?", None)])
+    question,article,fact
+    पाणी कधी?,water-cut,
+    Marriage?,none,
+    """
+    if notes and len(notes) != len(cases):
+        raise ValueError("write_cases needs one mapping of notes per case, or none")
+    extra = list(notes[0]) if notes else []
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["question", "article", "fact", *extra])
+    for at, case in enumerate(cases):
+        noted = [notes[at][k] for k in extra] if notes else []
+        writer.writerow([case.question, case.article or "none", case.fact or "", *noted])

@@ -22,6 +22,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from samvad.sqlite_db import DB_NAME, connect
 
@@ -70,6 +71,19 @@ class LoggedQuestion:
     user_hash: str | None
     offered: tuple[str, ...] = ()
     picked: str | None = None
+
+
+@dataclass(frozen=True)
+class CitizenLabel:
+    """A citizen's word on which article answers ``question``: the one they ``picked``
+    among the offered articles (``article`` ``None``: none of them), or the one cited by an
+    answer they found ``helpful`` (👍). ``user_hash`` is the citizen's pseudonym."""
+
+    question: str
+    article: str | None
+    kind: Literal["picked", "helpful"]
+    given_at: str
+    user_hash: str | None
 
 
 @dataclass(frozen=True)
@@ -205,6 +219,25 @@ class QuestionLog:
                 asked, lang, text, score, user, tuple(a for a in ids.split(",") if a), picked
             )
             for asked, lang, text, score, user, ids, picked in rows
+        ]
+
+    def labels(self, days: int) -> list[CitizenLabel]:
+        """The picks and 👍 of the last ``days`` days, newest first (a 👍 names the first
+        article its answer cited; a 👎 says what was wrong, not which article is right, so it
+        gives none)."""
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT question, article_id, 'picked', picked_at, user_hash FROM picks"
+                " WHERE picked_at >= ?"
+                " UNION ALL SELECT question, article_ids, 'helpful', given_at, user_hash"
+                " FROM feedback WHERE helpful = 1 AND article_ids != '' AND given_at >= ?"
+                " ORDER BY 4 DESC",
+                (since, since),
+            ).fetchall()
+        return [
+            CitizenLabel(question, ids.split(",")[0] or None, kind, at, user)
+            for question, ids, kind, at, user in rows
         ]
 
     def stats(self, days: int, top_unanswered: int = 10) -> Stats:

@@ -178,6 +178,39 @@ def test_unanswered_shows_the_articles_offered(
         assert printed[1].endswith(",tmt-routes seed,none") and printed[2].endswith(",,")
 
 
+def test_picks_writes_what_citizens_named_as_a_file_eval_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from samvad.evaluation import Case, read_cases
+    from samvad.question_log import QuestionLog
+
+    monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path))
+    log = QuestionLog(tmp_path)
+    log.record_pick("घरपट्टी कधी भरायची?", "property-tax-rebate-2026", "1")
+    log.record_pick("Gharpatti kadhi bharaychi?", None, "2")
+    log.record_feedback("When is the water cut?", ["water-cut-kopri"], helpful=True, user_id="3")
+    log.record_feedback("Bus pass fee?", ["tmt-pass"], helpful=False, user_id="4")
+    code, output = run("picks", "--days", "30")
+    assert code == EXIT_OK
+    written = tmp_path / "from-citizens.csv"
+    written.write_text(output, encoding="utf-8")
+    assert sorted(read_cases(written), key=lambda c: c.question) == [
+        Case("Gharpatti kadhi bharaychi?", None),
+        Case("When is the water cut?", "water-cut-kopri"),
+        Case("घरपट्टी कधी भरायची?", "property-tax-rebate-2026"),
+    ]
+    assert "3 questions from 3 picks and 👍 of the last 30 days" in capsys.readouterr().err
+
+
+def test_picks_refuses_a_period_under_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SAMVAD_DATA_DIR", str(tmp_path))
+    code, output = run("picks", "--days", "0")
+    assert code == EXIT_USAGE and output == ""
+    assert capsys.readouterr().err == "samvad picks: error: --days must be at least 1\n"
+
+
 @pytest.mark.slow
 def test_a_folder_of_few_articles_is_decided_by_the_thresholds(indexed_folder: Path) -> None:
     """Coverage needs articles to tell common words from rare ones: without it, no chance."""

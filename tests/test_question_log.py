@@ -95,3 +95,36 @@ def test_stats_count_by_language_feedback_and_frequent_unanswered(log: QuestionL
     ]
     assert (stats.helpful, stats.not_helpful) == (1, 1)
     assert stats.frequent_unanswered[0] == ("बस पास कुठे?", 2)
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [("घरपट्टी कधी भरायची?", "property-tax-rebate-2026"), ("When is the water cut?", "water-cut")],
+    ids=["marathi", "english"],
+)
+def test_labels_are_the_picks_and_thumbs_up_newest_first(
+    log: QuestionLog, tmp_path: Path, question: str, article: str
+) -> None:
+    log.record_pick(question, article, "7")
+    log.record_pick(question, None, "8")
+    log.record_feedback(question, [article, "other"], helpful=True, user_id="9")
+    log.record_feedback(question, ["wrong-one"], helpful=False, user_id="10")
+    with sqlite3.connect(tmp_path / "samvad.db") as db:  # give each its own time, in order
+        db.execute("UPDATE picks SET picked_at = '2026-01-0' || id || 'T10:00:00+00:00'")
+        db.execute("UPDATE feedback SET given_at = '2026-01-05T10:00:00+00:00'")
+    labels = log.labels(days=100000)
+    assert [(x.article, x.kind) for x in labels] == [
+        (article, "helpful"),
+        (None, "picked"),
+        (article, "picked"),
+    ]  # the 👎 names no right article
+    assert {x.question for x in labels} == {question}
+    assert labels[0].user_hash == log.user_hash("9")
+
+
+def test_labels_older_than_the_period_are_left_out(log: QuestionLog, tmp_path: Path) -> None:
+    log.record_pick("पाणी कधी?", "water-cut", "7")
+    log.record_pick("Bus pass?", "tmt-pass", "8")
+    with sqlite3.connect(tmp_path / "samvad.db") as db:
+        db.execute("UPDATE picks SET picked_at = '2020-01-01T00:00:00+00:00' WHERE id = 1")
+    assert [x.question for x in log.labels(days=30)] == ["Bus pass?"]
