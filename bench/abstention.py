@@ -11,14 +11,15 @@ into a calibration half and a report half that nothing is fitted on.
 For each signal — dense cosine (``confidence``), concept agreement, the top article's coverage
 of the question's words, the best BM25 score, the dense margin to the next article — and for a
 logistic regression over the calibrated decision's inputs (``samvad.calibration.FEATURES``,
-fitted on the calibration half), it prints on the report half: AUROC (a right answer available
-vs not), and the answer rate (questions answered from the right document / those whose document
-is indexed) at the threshold that keeps wrongly answered (answered when the document is absent,
-or from another document) at most 2 % and 5 % of what is answered on the calibration half — and
-what that threshold gives on the report half. Today's decision (the engine's ``answer``
-verdict) is printed beside them, and the decision with its calibration fitted on the
-calibration half as ``samvad calibrate`` fits a city's own (``samvad.fitting``: 5 % wrong,
-both bands).
+fitted on the calibration half; and the same with the margin, and with the margin and BM25,
+beside it: candidates for a decision feature), it prints on the report half: AUROC (a right
+answer available vs not), and the answer rate (questions answered from the right document /
+those whose document is indexed) at the threshold that keeps wrongly answered (answered when
+the document is absent, or from another document) at most 2 % and 5 % of what is answered on
+the calibration half — and what that threshold gives on the report half. Today's decision
+(the engine's ``answer`` verdict) is printed beside them, and the decision with its
+calibration fitted on the calibration half as ``samvad calibrate`` fits a city's own
+(``samvad.fitting``: 5 % wrong, both bands).
 
     .venv/bin/python -m bench.abstention [--limit 400]
 """
@@ -108,6 +109,14 @@ def _threshold(score: np.ndarray, right: np.ndarray, share: float) -> float:
     return float("inf")
 
 
+def _logistic(x: np.ndarray, right: np.ndarray, calib: np.ndarray) -> np.ndarray:
+    """The log-odds of a logistic regression of ``right`` on the columns of ``x``, fitted
+    on the calibration rows (``calib``) only, for every row."""
+    mean, std = x[calib].mean(axis=0), x[calib].std(axis=0) + 1e-9
+    weights = fit_logistic((x[calib] - mean) / std, right[calib].astype(float))
+    return np.hstack([(x - mean) / std, np.ones((len(x), 1))]) @ weights
+
+
 def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     """Score one collection and print its table."""
     rows = []
@@ -138,9 +147,7 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     right, indexed = data[:, n + 2] > 0, data[:, n + 3] > 0
     today, calib = data[:, n + 4] > 0, data[:, n + 5] > 0
     report = ~calib
-    mean, std = x[calib].mean(axis=0), x[calib].std(axis=0) + 1e-9
-    weights = fit_logistic((x[calib] - mean) / std, right[calib].astype(float))
-    combined = np.hstack([(x - mean) / std, np.ones((len(x), 1))]) @ weights
+    margin = extra[:, 1:2]
     print(
         f"\n== {name}: {len(items)} questions ({indexed.sum()} with their document indexed); "
         f"calibration {calib.sum()}, report {report.sum()} =="
@@ -149,7 +156,9 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         **{s: x[:, i] for i, s in enumerate(FEATURES)},
         "bm25": extra[:, 0],
         "margin": extra[:, 1],
-        f"logistic ({', '.join(FEATURES)})": combined,
+        f"logistic ({', '.join(FEATURES)})": _logistic(x, right, calib),
+        "logistic, with the margin": _logistic(np.hstack([x, margin]), right, calib),
+        "logistic, with the margin and bm25": _logistic(np.hstack([x, extra]), right, calib),
     }
     for label, score in columns.items():
         line = f"  {label:44} AUROC {auroc(score[report], right[report]):.3f}"

@@ -307,7 +307,7 @@ def test_flood_limit_sends_one_polite_notice(citizen: Citizen) -> None:
     replies = citizen._wait(FLOOD_LIMIT + 1, 60.0)
     assert citizen.no_more_messages()
     notices = [r for r in replies if "very quickly" in r.text]
-    assert len(notices) == 1
+    assert len(notices) == 1, [r.text for r in replies]
 
 
 def test_token_never_reaches_the_log(running: Running) -> None:
