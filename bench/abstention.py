@@ -9,10 +9,10 @@ into a calibration half and a report half that nothing is fitted on.
 - English: Maharashtra legislature Q&A 2021 (question title → the minister's answer), MIT.
 
 For each signal — dense cosine (``confidence``), concept agreement, the top article's coverage
-of the question's words, the best BM25 score, the dense margin to the next article — and for a
-logistic regression over the calibrated decision's inputs (``samvad.calibration.FEATURES``,
-fitted on the calibration half; and the same with the margin, and with the margin and BM25,
-beside it: candidates for a decision feature), it prints on the report half: AUROC (a right
+of the question's words, the dense margin to the next article, the best BM25 score — and for
+a logistic regression over the calibrated decision's inputs (``samvad.calibration.FEATURES``,
+fitted on the calibration half; beside it the same without the margin, as before it was an
+input, and with BM25 too), it prints on the report half: AUROC (a right
 answer available vs not), and the answer rate (questions answered from the right document /
 those whose document is indexed) at the threshold that keeps wrongly answered (answered when
 the document is absent, or from another document) at most 2 % and 5 % of what is answered on
@@ -129,12 +129,10 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
             (retrieval.signals, bool(hits), observe(retrieval.signals, retrieval.offered, expected))
         )
         top = hits[0].article.id if hits else None
-        other = next((h for h in hits if h.article.id != top), None)
         rows.append(
             (
                 *decision_features(retrieval.signals),
                 max((h.lexical_score for h in hits), default=0.0),
-                hits[0].dense_score - other.dense_score if hits and other else 0.0,
                 item.indexed and top == item.document,
                 item.indexed,
                 engine.verdict(retrieval) == "answer",
@@ -143,25 +141,24 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
         )
     data = np.array(rows, dtype=float)
     n = len(FEATURES)
-    x, extra = data[:, :n], data[:, n : n + 2]
-    right, indexed = data[:, n + 2] > 0, data[:, n + 3] > 0
-    today, calib = data[:, n + 4] > 0, data[:, n + 5] > 0
+    x, bm25 = data[:, :n], data[:, n : n + 1]
+    right, indexed = data[:, n + 1] > 0, data[:, n + 2] > 0
+    today, calib = data[:, n + 3] > 0, data[:, n + 4] > 0
     report = ~calib
-    margin = extra[:, 1:2]
+    unmargined = [i for i, s in enumerate(FEATURES) if s != "margin"]
     print(
         f"\n== {name}: {len(items)} questions ({indexed.sum()} with their document indexed); "
         f"calibration {calib.sum()}, report {report.sum()} =="
     )
     columns = {
         **{s: x[:, i] for i, s in enumerate(FEATURES)},
-        "bm25": extra[:, 0],
-        "margin": extra[:, 1],
+        "bm25": bm25[:, 0],
+        "logistic without the margin (before)": _logistic(x[:, unmargined], right, calib),
         f"logistic ({', '.join(FEATURES)})": _logistic(x, right, calib),
-        "logistic, with the margin": _logistic(np.hstack([x, margin]), right, calib),
-        "logistic, with the margin and bm25": _logistic(np.hstack([x, extra]), right, calib),
+        "logistic, with bm25 too": _logistic(np.hstack([x, bm25]), right, calib),
     }
     for label, score in columns.items():
-        line = f"  {label:44} AUROC {auroc(score[report], right[report]):.3f}"
+        line = f"  {label:52} AUROC {auroc(score[report], right[report]):.3f}"
         for share in (0.02, 0.05):
             threshold = _threshold(score[calib], right[calib], share)
             rates = _rates(score[report], threshold, right[report], indexed[report])
@@ -171,24 +168,26 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     print(
         f"  {label:45}" + _rates(today[report].astype(float), 0.5, right[report], indexed[report])
     )
-    refit = fit_decision(
-        [o for (_, _, o), c in zip(searched, calib, strict=True) if c], "", engine.mode
-    )
     thresholds = Thresholds.from_settings(engine.settings)
-    answered = np.array(
-        [refit.verdict(s, thresholds, found) == "answer" for s, found, _ in searched]
-    )
+    calibration = [o for (_, _, o), c in zip(searched, calib, strict=True) if c]
     alone = np.array([decide(s, thresholds, found) == "answer" for s, found, _ in searched])
     label = "the four thresholds alone"
     print(
         f"  {label:45}" + _rates(alone[report].astype(float), 0.5, right[report], indexed[report])
     )
-    label = "decision fitted on the calibration half"
-    print(
-        f"  {label:45}"
-        + _rates(answered[report].astype(float), 0.5, right[report], indexed[report])
-        + "  (samvad calibrate's fit)"
-    )
+    for label, inputs in (
+        ("decision fitted on the calibration half", FEATURES),
+        ("that without the margin (before)", tuple(f for f in FEATURES if f != "margin")),
+    ):
+        refit = fit_decision(calibration, "", engine.mode, inputs=inputs)
+        answered = np.array(
+            [refit.verdict(s, thresholds, found) == "answer" for s, found, _ in searched]
+        )
+        print(
+            f"  {label:45}"
+            + _rates(answered[report].astype(float), 0.5, right[report], indexed[report])
+            + "  (samvad calibrate's fit)" * (inputs == FEATURES)
+        )
     print(f"  top article right when indexed: {right[indexed].mean():.3f}")
 
 

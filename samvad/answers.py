@@ -77,10 +77,19 @@ class Retrieval:
         agreement = None
         if self.concepts and passages:
             agreement = max(q.cosine(p) for q in self.concepts for p in passages)
-        measured = Signals(confidence, agreement, coverage=self.coverage)
+        measured = Signals(confidence, agreement, coverage=self.coverage, margin=self._margin())
         if self.calibration is None or agreement is None or self.coverage is None:
             return measured
         return replace(measured, chance=self.calibration.chance(decision_features(measured)))
+
+    def _margin(self) -> float | None:
+        """The top passage's dense cosine less that of the first passage of another article
+        among the hits (0.0 for it when there is none); ``None`` with no hits."""
+        if not self.hits:
+            return None
+        top = self.hits[0]
+        rival = next((h for h in self.hits if h.article.id != top.article.id), None)
+        return top.dense_score - (rival.dense_score if rival is not None else 0.0)
 
     @property
     def offered(self) -> tuple[str, ...]:

@@ -1,10 +1,11 @@
 """The calibrated chance that the top article answers a question, from the search's signals.
 
-The four thresholds look at two signals one at a time. A small logistic regression over three
-— dense ``confidence``, concept ``agreement`` and the top article's ``coverage`` of the
-question's words (``samvad/coverage.py``) — estimates the chance (as log-odds) that the top
-article is the right one; an out-of-scope question has none. ``bench/decision.py --save``
-fits it on the fitting questions (dev and tuning) and ships it as
+The four thresholds look at two signals one at a time. A small logistic regression over
+some of four — dense ``confidence``, concept ``agreement``, the top article's ``coverage`` of
+the question's words (``samvad/coverage.py``) and the dense ``margin`` to the next article;
+each file names the ones it was fitted on (its ``inputs``) — estimates the chance (as
+log-odds) that the top article is the right one; an out-of-scope question has none.
+``bench/decision.py --save`` fits it on the fitting questions (dev and tuning) and ships it as
 ``samvad/calibrations/<model>.json``, with the band it chose there: ``answer_at``, the lowest
 chance at which at most 5 % of what is answered there came from a wrong article or was out of
 scope, and ``offer_at``, the chance the right article reaches for 90 % of the fitting
@@ -12,15 +13,20 @@ questions whose right article is among the offered ones. The chance decides betw
 answering and offering above the lower thresholds, and between offering and refusing below
 them (:func:`samvad.decide.decide`).
 
-The three signals keep their scale from one corpus to another (a cosine, a cosine, a share;
-the BM25 score and the margin to another article tried before grow with the corpus and vanish
-in a folder of one article), but they belong to one model and one search mode, so a file
-records the search mode it was fitted under, and :func:`calibration_for` gives none for
-another model or one merged with an adapter.
+The margin's scale changes with the corpus (more articles, closer neighbours), so the
+shipped fit, which must serve articles it was not fitted on, leaves it out (on the fixture
+questions it fitted on it added nothing: 142 against 144 answered right, cross-validated). A
+city's own fit (``samvad calibrate``) uses all four: fitted on a corpus, the margin lets it
+answer far more at the same share wrong (``bench/abstention.py``, cross-validated on the
+calibration half: MahaSQuAD 0.11 → 0.37 of the answerable questions, legislature 0.23 →
+0.28). The BM25 score grows with the corpus and adds nothing over these. The signals belong
+to one model and one search mode, so a file records the search mode it was fitted under,
+and :func:`calibration_for` gives none for another model or one merged with an adapter.
 
 >>> model = DecisionModel("demo", "sentences", (0.8, 0.2, 0.5), (0.05, 0.05, 0.2),
-...                       (1.0, 1.0, 2.0), 0.5, answer_at=1.0, offer_at=-1.0)
->>> round(model.chance((0.85, 0.25, 0.7)), 2), round(model.chance((0.75, 0.15, 0.1)), 2)
+...                       (1.0, 1.0, 2.0), 0.5, answer_at=1.0, offer_at=-1.0,
+...                       inputs=("confidence", "agreement", "coverage"))
+>>> round(model.chance((0.85, 0.25, 0.7, 0.03)), 2), round(model.chance((0.75, 0.15, 0.1, 0.9)), 2)
 (4.5, -5.5)
 >>> DecisionModel.from_json(model.to_json()) == model
 True
@@ -39,11 +45,11 @@ from samvad.reply import Signals
 from samvad.shipped import shipped_file, shipped_for
 
 CALIBRATIONS_DIR = Path(__file__).resolve().parent / "calibrations"
-FEATURES = ("confidence", "agreement", "coverage")
+FEATURES = ("confidence", "agreement", "coverage", "margin")
 CITY_CALIBRATION = "calibration.json"
 LOG = logging.getLogger(__name__)
 
-Features = tuple[float, float, float]
+Features = tuple[float, float, float, float]
 
 
 class CalibrationError(ValueError):
@@ -51,39 +57,46 @@ class CalibrationError(ValueError):
 
 
 def decision_features(signals: Signals) -> Features:
-    """The inputs of the chance, in :data:`FEATURES`' order; an agreement or a coverage of
-    ``None`` (not measured) counts as 0."""
+    """The inputs of the chance, in :data:`FEATURES`' order; an agreement, a coverage or a
+    margin of ``None`` (not measured) counts as 0."""
     return (
         signals.confidence,
         signals.agreement if signals.agreement is not None else 0.0,
         signals.coverage if signals.coverage is not None else 0.0,
+        signals.margin if signals.margin is not None else 0.0,
     )
 
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """A fitted logistic regression over standardised :data:`FEATURES`, and its two bands:
-    answer at ``answer_at`` or over it; offer, even under the lower thresholds, at
+    """A fitted logistic regression over its ``inputs`` (some of :data:`FEATURES`, in that
+    order), standardised by ``mean`` and ``scale`` (one of each per input), and its two
+    bands: answer at ``answer_at`` or over it; offer, even under the lower thresholds, at
     ``offer_at`` or over it (at most ``answer_at``)."""
 
     model: str
     search_mode: str
-    mean: Features
-    scale: Features
-    weights: Features
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
     bias: float
     answer_at: float
     offer_at: float
+    inputs: tuple[str, ...] = FEATURES
     info: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         numbers = (*self.mean, *self.scale, *self.weights, self.bias, self.answer_at, self.offer_at)
         if not all(math.isfinite(n) for n in numbers):
             raise CalibrationError("every number of a calibration must be finite")
-        if len(self.mean) != len(FEATURES) or len(self.scale) != len(FEATURES):
-            raise CalibrationError(f"a calibration needs one mean and scale per {FEATURES}")
-        if len(self.weights) != len(FEATURES):
-            raise CalibrationError(f"a calibration needs one weight per {FEATURES}")
+        if not self.inputs or tuple(n for n in FEATURES if n in self.inputs) != self.inputs:
+            raise CalibrationError(
+                f"a calibration's inputs are some of {', '.join(FEATURES)}, in that order"
+            )
+        if len(self.mean) != len(self.inputs) or len(self.scale) != len(self.inputs):
+            raise CalibrationError("a calibration needs one mean and scale per input")
+        if len(self.weights) != len(self.inputs):
+            raise CalibrationError("a calibration needs one weight per input")
         if any(s <= 0 for s in self.scale):
             raise CalibrationError("every scale of a calibration must be positive")
         if self.offer_at > self.answer_at:
@@ -95,10 +108,12 @@ class DecisionModel:
         return Bands(self.answer_at, self.offer_at)
 
     def chance(self, features: Features) -> float:
-        """The log-odds that the top article is the right one (higher: surer)."""
+        """The log-odds that the top article is the right one (higher: surer), from all the
+        :data:`FEATURES` of a search (:func:`decision_features`); it reads its inputs."""
+        chosen = (features[FEATURES.index(name)] for name in self.inputs)
         return self.bias + sum(
             w * (x - m) / s
-            for w, x, m, s in zip(self.weights, features, self.mean, self.scale, strict=True)
+            for w, x, m, s in zip(self.weights, chosen, self.mean, self.scale, strict=True)
         )
 
     def verdict(self, signals: Signals, thresholds: Thresholds, found: bool = True) -> Verdict:
@@ -112,7 +127,7 @@ class DecisionModel:
         """The file form, read back by :meth:`from_json`."""
         columns = {
             name: {"mean": m, "scale": s, "weight": w}
-            for name, m, s, w in zip(FEATURES, self.mean, self.scale, self.weights, strict=True)
+            for name, m, s, w in zip(self.inputs, self.mean, self.scale, self.weights, strict=True)
         }
         return json.dumps(
             {
@@ -133,11 +148,15 @@ class DecisionModel:
         """Parse :meth:`to_json`'s form; :class:`CalibrationError` when it is not that."""
         try:
             data = json.loads(text)
-            columns = [data["features"][name] for name in FEATURES]
+            named = data["features"]
+            unknown = [name for name in named if name not in FEATURES]
+            if unknown:
+                raise CalibrationError(f"a calibration input Samvad does not know: {unknown[0]}")
+            inputs = tuple(name for name in FEATURES if name in named)
+            columns = [named[name] for name in inputs]
 
-            def column(key: str) -> Features:
-                a, b, c = (float(f[key]) for f in columns)
-                return (a, b, c)
+            def column(key: str) -> tuple[float, ...]:
+                return tuple(float(f[key]) for f in columns)
 
             return cls(
                 str(data["model"]),
@@ -148,6 +167,7 @@ class DecisionModel:
                 float(data["bias"]),
                 float(data["answer_at"]),
                 float(data["offer_at"]),
+                inputs,
                 dict(data.get("info", {})),
             )
         except CalibrationError:

@@ -364,8 +364,8 @@ def answer_record(answer: Answer) -> dict[str, Any]:
 def _signal_line(signals: Signals) -> str:
     """The signals the decision read, as staff read them: the chance as a percentage.
 
-    >>> _signal_line(Signals(0.85, 0.2, 1.0, 0.5))
-    'confidence 0.850, agreement 0.200, coverage 0.50, chance right 73 %'
+    >>> _signal_line(Signals(0.85, 0.2, 1.0, 0.5, 0.031))
+    'confidence 0.850, agreement 0.200, coverage 0.50, margin 0.031, chance right 73 %'
     >>> _signal_line(Signals(0.85))
     'confidence 0.850'
     """
@@ -374,6 +374,8 @@ def _signal_line(signals: Signals) -> str:
         parts.append(f"agreement {signals.agreement:.3f}")
     if signals.coverage is not None:
         parts.append(f"coverage {signals.coverage:.2f}")
+    if signals.margin is not None:
+        parts.append(f"margin {signals.margin:.3f}")
     if signals.chance is not None:
         parts.append(f"chance right {100 / (1 + math.exp(-signals.chance)):.0f} %")
     return ", ".join(parts)

@@ -1,6 +1,6 @@
 """Fitting the calibrated decision to questions: the shipped fit and a city's own.
 
-The calibrated decision (``samvad/calibration.py``) is a logistic regression over three
+The calibrated decision (``samvad/calibration.py``) is a logistic regression over four
 signals of the search, with an answer band and an offer band. It is fitted on questions
 whose right article is known: ``bench/decision.py --save`` fits the shipped one on the
 fixture questions, and ``samvad calibrate FILE`` fits a city's own on the questions its
@@ -15,10 +15,10 @@ lowest chance at which at most ``wrong`` of what would be answered is wrong; the
 the chance the right article reaches for ``offer_recall`` of the questions that could be
 offered it.
 
->>> right = [Observation((0.88, 0.30, 0.9), True, True, True) for _ in range(3)]
->>> lost = [Observation((0.80, 0.15, 0.1), False, False, True) for _ in range(3)]
+>>> right = [Observation((0.88, 0.30, 0.9, 0.05), True, True, True) for _ in range(3)]
+>>> lost = [Observation((0.80, 0.15, 0.1, 0.01), False, False, True) for _ in range(3)]
 >>> model = fit_decision(right + lost, "demo", "sentences", minimum=(3, 3))
->>> model.chance((0.90, 0.32, 1.0)) > model.answer_at > model.chance((0.80, 0.15, 0.1))
+>>> model.chance((0.90, 0.32, 1.0, 0.06)) > model.answer_at > model.chance((0.8, 0.15, 0.1, 0))
 True
 >>> auroc(np.array([0.9, 0.8, 0.1]), np.array([True, True, False]))
 1.0
@@ -32,7 +32,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from samvad.calibration import CalibrationError, DecisionModel, Features, decision_features
+from samvad.calibration import (
+    FEATURES,
+    CalibrationError,
+    DecisionModel,
+    Features,
+    decision_features,
+)
 from samvad.decide import Verdict
 from samvad.reply import Signals
 
@@ -109,8 +115,8 @@ class Tally:
 def tally(observations: Sequence[Observation], verdicts: Sequence[Verdict]) -> Tally:
     """Count what ``verdicts`` (one per observation) do to ``observations``.
 
-    >>> found = Observation((0.9, 0.3, 0.9), True, True, True)
-    >>> outside = Observation((0.8, 0.1, 0.1), False, False, False)
+    >>> found = Observation((0.9, 0.3, 0.9, 0.05), True, True, True)
+    >>> outside = Observation((0.8, 0.1, 0.1, 0.0), False, False, False)
     >>> tally([found, found, outside], ["answer", "refuse", "offer"])
     Tally(in_scope=2, right=1, wrong=0, one_tap=1, outside=1, outside_answered=0, outside_offered=1)
     """
@@ -176,17 +182,19 @@ def fit_decision(
     offer_recall: float = DEFAULT_OFFER_RECALL,
     info: dict[str, object] | None = None,
     minimum: tuple[int, int] = (MIN_RIGHT, MIN_NOT_RIGHT),
+    inputs: tuple[str, ...] = FEATURES,
 ) -> DecisionModel:
-    """The logistic regression over ``observations`` with its answer band (at most
-    ``wrong`` of what is answered is wrong) and offer band (``offer_recall`` of the
-    reachable questions offered), for ``model`` searched in ``search_mode``.
+    """The logistic regression over the ``inputs`` of ``observations`` with its answer
+    band (at most ``wrong`` of what is answered is wrong) and offer band (``offer_recall``
+    of the reachable questions offered), for ``model`` searched in ``search_mode``.
 
     Raises :class:`FittingError` for fewer observations of a kind than ``minimum``
     (:func:`check_enough`) and :class:`ValueError` for a share outside 0..1."""
     if not 0 < wrong < 1 or not 0 < offer_recall < 1:
         raise ValueError("wrong and offer_recall are shares between 0 and 1")
     check_enough(observations, minimum)
-    x = np.array([o.features for o in observations], dtype=float)
+    columns = [FEATURES.index(name) for name in inputs]
+    x = np.array([o.features for o in observations], dtype=float)[:, columns]
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     right = np.array([o.right for o in observations])
     weights = fit_logistic((x - mean) / scale, right.astype(float))
@@ -199,12 +207,13 @@ def fit_decision(
     return DecisionModel(
         model,
         search_mode,
-        _three(mean),
-        _three(scale),
-        _three(weights[:-1]),
+        tuple(float(v) for v in mean),
+        tuple(float(v) for v in scale),
+        tuple(float(v) for v in weights[:-1]),
         float(weights[-1]),
         answer_at,
         min(offer_at, answer_at),
+        inputs,
         dict(info or {}),
     )
 
@@ -215,6 +224,7 @@ def cross_validated(
     wrong: float = DEFAULT_WRONG,
     offer_recall: float = DEFAULT_OFFER_RECALL,
     seed: int = 0,
+    inputs: tuple[str, ...] = FEATURES,
 ) -> list[DecisionModel]:
     """For each observation, the model fitted without its fold (``folds`` seeded folds):
     what the fit does on questions it did not see. The folds are drawn within the right
@@ -236,12 +246,8 @@ def cross_validated(
             wrong,
             offer_recall,
             minimum=minimum,
+            inputs=inputs,
         )
         for fold in range(folds)
     ]
     return [fitted[int(f)] for f in fold_of]
-
-
-def _three(values: npt.NDArray[np.float64]) -> Features:
-    a, b, c = (float(v) for v in values)
-    return (a, b, c)

@@ -19,7 +19,7 @@ Schema version 1::
                          "other_language": bool},
      "offers": [{"article_id", "title", "language", "date"}, ...],
      "signals": {"confidence": float, "agreement": float | null, "chance": float | null,
-                 "coverage": float | null},
+                 "coverage": float | null, "margin": float | null},
      "romanized": bool, "continuation": null | {"article_key": str, "next_ordinal": int},
      "helpline": str | null}
 
@@ -77,13 +77,15 @@ class Signals:
     """How sure the engine was: best dense cosine, concept agreement (``None``: not measured,
     for a model without a latent-term head), the calibrated chance, as log-odds, that the
     top article is the right one (``None``: no calibration applies; see ``calibration.py``)
-    and the top article's coverage of the question's words (``None``: not measured; see
-    ``coverage.py``)."""
+    the top article's coverage of the question's words (``None``: not measured; see
+    ``coverage.py``) and its dense margin: the top passage's cosine less that of the first
+    passage of another article (``None``: nothing found)."""
 
     confidence: float = 0.0
     agreement: float | None = None
     chance: float | None = None
     coverage: float | None = None
+    margin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,9 @@ def to_json(answer: Answer) -> dict[str, Any]:
             "coverage": None
             if answer.signals.coverage is None
             else round(float(answer.signals.coverage), 4),
+            "margin": None
+            if answer.signals.margin is None
+            else round(float(answer.signals.margin), 4),
         },
         "romanized": answer.romanized,
         "continuation": None
@@ -249,6 +254,7 @@ def from_json(data: Any) -> Answer:
     agreement = signals.get("agreement")
     chance = signals.get("chance")
     covered = signals.get("coverage")
+    margin = signals.get("margin")
     continuation = data.get("continuation")
     ordinal = continuation.get("next_ordinal") if isinstance(continuation, Mapping) else None
     if continuation is not None and not (
@@ -278,6 +284,7 @@ def from_json(data: Any) -> Answer:
             None if agreement is None else _number(agreement, "signals.agreement"),
             None if chance is None else _number(chance, "signals.chance"),
             None if covered is None else _number(covered, "signals.coverage"),
+            None if margin is None else _number(margin, "signals.margin"),
         ),
         romanized=bool(data.get("romanized")),
         continuation=None

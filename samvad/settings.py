@@ -249,12 +249,12 @@ SETTINGS: tuple[Setting, ...] = (
         "decision",
         f"`{DEFAULT_DECISION}`",
         "how the bot decides to answer: `calibrated` (the chance, from the dense cosine, the "
-        "concept agreement and how much of the question the article covers, that the top "
-        "article is right — the city's own fit by `samvad calibrate` in the data folder, else the "
-        "one in `samvad/calibrations/` — decides between answering and offering "
-        "above the lower thresholds and between offering and refusing below them; a model "
-        "without a calibration uses the thresholds) or `thresholds` (the four thresholds "
-        "below alone)",
+        "concept agreement, how much of the question the article covers and, in a city's own "
+        "fit, the cosine margin to the next article, that the top article is right — the city's"
+        " own fit by `samvad calibrate` in the data folder, else the one in "
+        "`samvad/calibrations/` — decides between answering and offering above the lower "
+        "thresholds and between offering and refusing below them; a model without a calibration"
+        " uses the thresholds) or `thresholds` (the four thresholds below alone)",
         _choice(*DECISIONS),
     ),
     Setting(

@@ -160,6 +160,23 @@ def test_answers_carry_the_concept_agreement(
     assert agreement is not None and agreement >= engine.thresholds.agreement_below
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["ठाणे महानगरपालिकेने जपानसोबत कोणता करार केला?", "how many new electric buses is TMT getting"],
+    ids=["marathi", "english"],
+)
+def test_the_margin_is_the_top_passage_over_the_next_article(
+    engine: AnswerEngine, question: str
+) -> None:
+    """Over the first passage of another article among the hits; with none (every hit from
+    the seed article), over nothing: the top cosine itself."""
+    retrieval = engine.search(question)
+    top = retrieval.hits[0]
+    rival = next((h.dense_score for h in retrieval.hits if h.article.id != top.article.id), 0.0)
+    assert retrieval.signals.margin == pytest.approx(top.dense_score - rival)
+    assert engine.answer(question).signals.margin == pytest.approx(retrieval.signals.margin)
+
+
 TAX = "property-tax-rebate-2026"
 DOGS = "stray-dog-sterilisation-drive"
 TAX_BILL_MR = "यंदाचं घरपट्टीचं बिल अजून घरी आलं नाही, ते कधीपर्यंत येतं?"

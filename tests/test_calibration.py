@@ -27,9 +27,9 @@ from samvad.settings import DEFAULT_MODEL
 DEMO = DecisionModel(
     "demo",
     "sentences",
-    (0.85, 0.24, 0.5),
-    (0.03, 0.06, 0.2),
-    (0.4, 0.6, 1.4),
+    (0.85, 0.24, 0.5, 0.0),
+    (0.03, 0.06, 0.2, 0.05),
+    (0.4, 0.6, 1.4, 0.5),
     1.5,
     answer_at=1.0,
     offer_at=-0.5,
@@ -69,11 +69,18 @@ def test_a_model_decides_by_its_own_chance_and_bands(
 def test_every_signal_raises_the_shipped_chance() -> None:
     model = calibration_for({"model": DEFAULT_MODEL})
     assert model is not None and all(w > 0 for w in model.weights)
+    assert model.inputs == ("confidence", "agreement", "coverage")  # no margin: see calibration.py
+    at_mean = dict(zip(model.inputs, model.mean, strict=True))
+    typical = decision_features(Signals(at_mean["confidence"], at_mean["agreement"],
+                                        coverage=at_mean["coverage"], margin=0.05))  # fmt: skip
     for at, name in enumerate(FEATURES):
-        raised = list(model.mean)
-        raised[at] += model.scale[at]
-        a, b, c = raised
-        assert model.chance((a, b, c)) > model.chance(model.mean), name
+        raised = list(typical)
+        raised[at] += model.scale[model.inputs.index(name)] if name in model.inputs else 1.0
+        a, b, c, d = raised
+        if name in model.inputs:
+            assert model.chance((a, b, c, d)) > model.chance(typical), name
+        else:
+            assert model.chance((a, b, c, d)) == model.chance(typical), name
 
 
 @pytest.mark.parametrize(
@@ -99,7 +106,9 @@ def _damaged(key: str, value: object) -> str:
     [
         "not json",
         '{"model": "m"}',
-        _damaged("features", {"confidence": {"mean": 0.8, "scale": 0.1, "weight": 1}}),
+        _damaged("features", {"confidence": {"mean": 0.8, "scale": 0.1}}),
+        _damaged("features", {"bm25": {"mean": 8.0, "scale": 3.0, "weight": 1}}),
+        _damaged("features", {}),
         _damaged("bias", "high"),
         _damaged("answer_at", "high"),
         _damaged("answer_at", float("nan")),
@@ -109,7 +118,9 @@ def _damaged(key: str, value: object) -> str:
     ids=[
         "not json",
         "no features",
-        "a feature missing",
+        "a weight missing",
+        "an input Samvad does not know",
+        "no inputs",
         "bias text",
         "band text",
         "nan",
@@ -122,22 +133,48 @@ def test_a_damaged_calibration_file_is_one_clear_error(text: str) -> None:
         DecisionModel.from_json(text)
 
 
+@pytest.mark.parametrize(
+    "inputs",
+    [("confidence", "agreement", "coverage"), ("confidence", "margin"), FEATURES],
+    ids=["as shipped", "two of them", "all four"],
+)
+def test_a_calibration_reads_only_its_own_inputs_and_reads_back(inputs: tuple[str, ...]) -> None:
+    n = len(inputs)
+    model = DecisionModel("m", "sentences", (0.5,) * n, (0.1,) * n, (1.0,) * n, 0.0, 1.0, 0.0,
+                          inputs=inputs)  # fmt: skip
+    assert DecisionModel.from_json(model.to_json()) == model
+    base = decision_features(Signals(0.5, 0.5, coverage=0.5, margin=0.5))
+    for at, name in enumerate(FEATURES):
+        moved = list(base)
+        moved[at] += 0.1
+        a, b, c, d = moved
+        assert (model.chance((a, b, c, d)) != model.chance(base)) == (name in inputs), name
+
+
+def test_inputs_out_of_order_or_unknown_are_refused() -> None:
+    for inputs in [("agreement", "confidence"), ("bm25",), ()]:
+        with pytest.raises(CalibrationError, match="inputs are some of"):
+            DecisionModel("m", "s", (0.5,) * len(inputs), (0.1,) * len(inputs),
+                          (1.0,) * len(inputs), 0.0, 1.0, 0.0, inputs=inputs)  # fmt: skip
+
+
 def test_a_scale_must_be_positive() -> None:
     with pytest.raises(CalibrationError, match="scale of a calibration"):
-        DecisionModel("m", "sentences", DEMO.mean, (0.0, 1.0, 1.0), DEMO.weights, 0, 1, 0)
+        DecisionModel("m", "sentences", DEMO.mean, (0.0, 1.0, 1.0, 1.0), DEMO.weights, 0, 1, 0)
 
 
 @pytest.mark.parametrize(
     ("signals", "features"),
     [
-        (Signals(0.86, 0.3, coverage=0.6), (0.86, 0.3, 0.6)),
-        (Signals(0.81, None, coverage=0.2), (0.81, 0.0, 0.2)),
-        (Signals(0.81, 0.2), (0.81, 0.2, 0.0)),
+        (Signals(0.86, 0.3, coverage=0.6, margin=0.04), (0.86, 0.3, 0.6, 0.04)),
+        (Signals(0.81, None, coverage=0.2, margin=0.01), (0.81, 0.0, 0.2, 0.01)),
+        (Signals(0.81, 0.2, margin=0.02), (0.81, 0.2, 0.0, 0.02)),
+        (Signals(0.81, 0.2, coverage=0.3), (0.81, 0.2, 0.3, 0.0)),
     ],
-    ids=["all measured", "without agreement", "without coverage"],
+    ids=["all measured", "without agreement", "without coverage", "without margin"],
 )
 def test_the_features_are_the_signals_with_unmeasured_ones_as_zero(
-    signals: Signals, features: tuple[float, float, float]
+    signals: Signals, features: tuple[float, float, float, float]
 ) -> None:
     assert decision_features(signals) == features
 

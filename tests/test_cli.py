@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from samvad.answers import AnswerEngine
-from samvad.calibration import DecisionModel, city_calibration_file
+from samvad.calibration import FEATURES, DecisionModel, city_calibration_file
 from samvad.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 from samvad.messages import text as catalogue
 from samvad.settings import AGREEMENT_BELOW, Settings
@@ -319,6 +319,7 @@ def test_calibrate_fits_the_city_questions_and_the_engine_then_uses_the_fit(
     assert code == EXIT_OK and f"Wrote {path}" in output
     fitted = DecisionModel.from_json(path.read_text("utf-8"))
     assert fitted.info["script"] == "samvad calibrate" and fitted.info["questions"] == 94
+    assert fitted.inputs == FEATURES and shipped is not None and "margin" not in shipped.inputs
     assert fitted != shipped and running.calibration == fitted  # no restart
     path.unlink()
     assert running.calibration == shipped

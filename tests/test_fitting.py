@@ -27,12 +27,14 @@ def _observations(right: int, other: int, seed: int = 1) -> list[Observation]:
     """``right`` questions found with high signals, ``other`` with low ones, overlapping."""
     rng = np.random.default_rng(seed)
 
-    def features(centre: tuple[float, float, float]) -> Features:
-        a, b, c = (float(v) for v in rng.normal(centre, (0.02, 0.04, 0.2)))
-        return (a, b, c)
+    def features(centre: tuple[float, float, float, float]) -> Features:
+        a, b, c, d = (float(v) for v in rng.normal(centre, (0.02, 0.04, 0.2, 0.02)))
+        return (a, b, c, d)
 
-    found = [Observation(features((0.87, 0.28, 0.7)), True, True, True) for _ in range(right)]
-    lost = [Observation(features((0.83, 0.19, 0.2)), False, False, True) for _ in range(other)]
+    found = [Observation(features((0.87, 0.28, 0.7, 0.05)), True, True, True) for _ in range(right)]
+    lost = [
+        Observation(features((0.83, 0.19, 0.2, 0.01)), False, False, True) for _ in range(other)
+    ]
     return found + lost
 
 
@@ -72,7 +74,7 @@ def test_the_minimum_itself_is_enough_even_for_every_fold() -> None:
 
 def test_each_question_is_scored_by_a_fit_that_did_not_see_it() -> None:
     observations = _observations(40, 20)
-    odd = Observation((0.95, 0.45, 1.0), False, False, True)  # very sure, and wrong
+    odd = Observation((0.95, 0.45, 1.0, 0.1), False, False, True)  # very sure, and wrong
     with_odd = [*observations, odd]
     held_out = cross_validated(with_odd)
     seen = fit_decision(with_odd, "m", "sentences")
@@ -100,15 +102,15 @@ def test_a_share_outside_zero_and_one_is_refused(share: float) -> None:
 def test_an_observation_says_whether_the_article_was_first_or_offered(
     offered: list[str], expected: str | None, right: bool, reachable: bool
 ) -> None:
-    seen = observe(Signals(0.86, 0.25, coverage=0.4), offered, expected)
+    seen = observe(Signals(0.86, 0.25, coverage=0.4, margin=0.03), offered, expected)
     assert (seen.right, seen.reachable, seen.in_scope) == (right, reachable, expected is not None)
-    assert seen.features == (0.86, 0.25, 0.4)
+    assert seen.features == (0.86, 0.25, 0.4, 0.03)
 
 
-FOUND = Observation((0.9, 0.3, 0.9), True, True, True)
-OFFERED = Observation((0.84, 0.2, 0.5), False, True, True)
-MISSED = Observation((0.83, 0.2, 0.3), False, False, True)
-OUTSIDE = Observation((0.8, 0.1, 0.1), False, False, False)
+FOUND = Observation((0.9, 0.3, 0.9, 0.05), True, True, True)
+OFFERED = Observation((0.84, 0.2, 0.5, 0.02), False, True, True)
+MISSED = Observation((0.83, 0.2, 0.3, 0.01), False, False, True)
+OUTSIDE = Observation((0.8, 0.1, 0.1, 0.0), False, False, False)
 
 
 @pytest.mark.parametrize(

@@ -106,13 +106,21 @@ def test_json_round_trip(answer: Answer) -> None:
 
 
 def test_signals_are_kept_to_four_places() -> None:
-    data = to_json(Answer("refused", "en", signals=Signals(0.123456, 0.987654, -1.234567)))
+    signals = Signals(0.123456, 0.987654, -1.234567, margin=0.0123456)
+    data = to_json(Answer("refused", "en", signals=signals))
     assert data["signals"] == {
         "confidence": 0.1235,
         "agreement": 0.9877,
         "chance": -1.2346,
         "coverage": None,
+        "margin": 0.0123,
     }
+
+
+def test_a_reply_from_before_the_margin_reads_it_as_none() -> None:
+    data = to_json(answered("en"))
+    del data["signals"]["margin"]
+    assert from_json(data).signals.margin is None
 
 
 def test_a_reply_without_a_chance_reads_as_none() -> None:
