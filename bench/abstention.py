@@ -41,7 +41,15 @@ from bench.common import SHARED_DATA, article_text, build_temp_index, load_embed
 from samvad import AnswerEngine
 from samvad.calibration import FEATURES, decision_features
 from samvad.decide import Thresholds, decide
-from samvad.fitting import Observation, auroc, fit_decision, fit_logistic, observe
+from samvad.fitting import (
+    Observation,
+    auroc,
+    fit_decision,
+    fit_standardised,
+    log_odds,
+    lowest_threshold,
+    observe,
+)
 from samvad.precision import choose_precision
 from samvad.reply import Signals
 
@@ -100,21 +108,10 @@ def _rates(score: np.ndarray, threshold: float, right: np.ndarray, indexed: np.n
     return f"answer rate {rate:.2f}, wrong {wrong_share * 100:4.1f} %"
 
 
-def _threshold(score: np.ndarray, right: np.ndarray, share: float) -> float:
-    """The lowest threshold at which at most ``share`` of what is answered is wrong."""
-    for threshold in np.sort(score):
-        answered = score >= threshold
-        if answered.sum() and (answered & ~right).sum() / answered.sum() <= share:
-            return float(threshold)
-    return float("inf")
-
-
 def _logistic(x: np.ndarray, right: np.ndarray, calib: np.ndarray) -> np.ndarray:
     """The log-odds of a logistic regression of ``right`` on the columns of ``x``, fitted
     on the calibration rows (``calib``) only, for every row."""
-    mean, std = x[calib].mean(axis=0), x[calib].std(axis=0) + 1e-9
-    weights = fit_logistic((x[calib] - mean) / std, right[calib].astype(float))
-    return np.hstack([(x - mean) / std, np.ones((len(x), 1))]) @ weights
+    return log_odds(x, *fit_standardised(x[calib], right[calib].astype(float)))
 
 
 def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
@@ -160,7 +157,8 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     for label, score in columns.items():
         line = f"  {label:52} AUROC {auroc(score[report], right[report]):.3f}"
         for share in (0.02, 0.05):
-            threshold = _threshold(score[calib], right[calib], share)
+            lowest = lowest_threshold(score[calib], right[calib], share)
+            threshold = float("inf") if lowest is None else lowest  # answer nothing
             rates = _rates(score[report], threshold, right[report], indexed[report])
             line += f" | ≤{share * 100:.0f} %: {rates}"
         print(line)

@@ -147,6 +147,38 @@ def fit_logistic(
     return weights
 
 
+def fit_standardised(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The columns' means and spreads of ``x``, and the weights (bias last) of
+    :func:`fit_logistic` of ``y`` on ``x`` standardised by them; :func:`log_odds` applies
+    them to any rows."""
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    return mean, scale, fit_logistic((x - mean) / scale, y)
+
+
+def log_odds(
+    x: npt.NDArray[np.float64],
+    mean: npt.NDArray[np.float64],
+    scale: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """The log-odds of each row of ``x`` under a :func:`fit_standardised` fit."""
+    return np.hstack([(x - mean) / scale, np.ones((len(x), 1))]) @ weights
+
+
+def lowest_threshold(
+    scores: npt.NDArray[np.float64], right: npt.NDArray[np.bool_], share: float
+) -> float | None:
+    """The lowest of ``scores`` at which at most ``share`` of the questions scoring at it
+    or above are not ``right`` (``None``: at none).
+
+    >>> lowest_threshold(np.array([0.2, 0.9, 0.5]), np.array([False, True, True]), 0.0)
+    0.5
+    """
+    return next((float(t) for t in np.sort(scores) if (~right[scores >= t]).mean() <= share), None)
+
+
 def auroc(scores: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_]) -> float:
     """Probability that a random positive scores above a random negative (a tie counts as
     the negative above: the cautious reading); NaN without both."""
@@ -195,13 +227,11 @@ def fit_decision(
     check_enough(observations, minimum)
     columns = [FEATURES.index(name) for name in inputs]
     x = np.array([o.features for o in observations], dtype=float)[:, columns]
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     right = np.array([o.right for o in observations])
-    weights = fit_logistic((x - mean) / scale, right.astype(float))
-    p = np.hstack([(x - mean) / scale, np.ones((len(observations), 1))]) @ weights
-    answer_at = next(
-        (float(t) for t in np.sort(p) if (~right[p >= t]).mean() <= wrong), float(p.max())
-    )
+    mean, scale, weights = fit_standardised(x, right.astype(float))
+    p = log_odds(x, mean, scale, weights)
+    lowest = lowest_threshold(p, right, wrong)
+    answer_at = float(p.max()) if lowest is None else lowest
     reachable = np.array([o.reachable for o in observations])
     offer_at = float(np.quantile(p[reachable], 1 - offer_recall)) if reachable.any() else 0.0
     return DecisionModel(

@@ -17,6 +17,7 @@ from samvad.fitting import (
     check_enough,
     cross_validated,
     fit_decision,
+    lowest_threshold,
     observe,
     tally,
 )
@@ -137,3 +138,18 @@ def test_auroc_reads_a_tie_cautiously_and_needs_both_kinds() -> None:
     assert auroc(np.array([0.9, 0.2]), np.array([True, False])) == 1.0
     assert auroc(np.array([0.5, 0.5]), np.array([True, False])) == 0.0
     assert np.isnan(auroc(np.array([0.5]), np.array([True])))
+
+
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [(0.0, 0.8), (0.34, 0.5), (0.5, 0.2)],
+    ids=["none wrong", "one in three wrong", "half wrong"],
+)
+def test_the_lowest_threshold_keeps_wrong_within_the_share(share: float, expected: float) -> None:
+    scores = np.array([0.2, 0.5, 0.8, 0.6])
+    right = np.array([False, True, True, False])
+    assert lowest_threshold(scores, right, share) == expected
+
+
+def test_no_threshold_when_every_score_is_wrong() -> None:
+    assert lowest_threshold(np.array([0.3, 0.7]), np.array([False, False]), 0.05) is None
