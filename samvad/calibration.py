@@ -118,8 +118,8 @@ class DecisionModel:
 
     def verdict(self, signals: Signals, thresholds: Thresholds, found: bool = True) -> Verdict:
         """What the calibrated decision (:func:`samvad.decide.decide` with this model's
-        chance and bands) says to a search with ``signals`` (all three measured) that
-        ``found`` something."""
+        chance and bands) says to a search with ``signals`` (agreement and coverage
+        measured) that ``found`` something."""
         chance = self.chance(decision_features(signals))
         return decide(replace(signals, chance=chance), thresholds, found, self.bands)
 

@@ -76,7 +76,7 @@ class Offer:
 class Signals:
     """How sure the engine was: best dense cosine, concept agreement (``None``: not measured,
     for a model without a latent-term head), the calibrated chance, as log-odds, that the
-    top article is the right one (``None``: no calibration applies; see ``calibration.py``)
+    top article is the right one (``None``: no calibration applies; see ``calibration.py``),
     the top article's coverage of the question's words (``None``: not measured; see
     ``coverage.py``) and its dense margin: the top passage's cosine less that of the first
     passage of another article (``None``: nothing found)."""
