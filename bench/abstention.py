@@ -39,7 +39,7 @@ import numpy as np
 
 from bench.common import SHARED_DATA, article_text, build_temp_index, load_embedder, temp_workdir
 from samvad import AnswerEngine
-from samvad.calibration import FEATURES, decision_features
+from samvad.calibration import FEATURES, SHIPPED_INPUTS, decision_features, input_columns
 from samvad.decide import Thresholds, decide
 from samvad.fitting import (
     Observation,
@@ -142,7 +142,7 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     right, indexed = data[:, n + 1] > 0, data[:, n + 2] > 0
     today, calib = data[:, n + 3] > 0, data[:, n + 4] > 0
     report = ~calib
-    unmargined = [i for i, s in enumerate(FEATURES) if s != "margin"]
+    shipped = x[:, input_columns(SHIPPED_INPUTS)]
     print(
         f"\n== {name}: {len(items)} questions ({indexed.sum()} with their document indexed); "
         f"calibration {calib.sum()}, report {report.sum()} =="
@@ -150,7 +150,7 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     columns = {
         **{s: x[:, i] for i, s in enumerate(FEATURES)},
         "bm25": bm25[:, 0],
-        "logistic without the margin (before)": _logistic(x[:, unmargined], right, calib),
+        "logistic without the margin (before)": _logistic(shipped, right, calib),
         f"logistic ({', '.join(FEATURES)})": _logistic(x, right, calib),
         "logistic, with bm25 too": _logistic(np.hstack([x, bm25]), right, calib),
     }
@@ -175,7 +175,7 @@ def run(name: str, items: list[Item], engine: AnswerEngine) -> None:
     )
     for label, inputs in (
         ("decision fitted on the calibration half", FEATURES),
-        ("that without the margin (before)", tuple(f for f in FEATURES if f != "margin")),
+        ("that without the margin (before)", SHIPPED_INPUTS),
     ):
         refit = fit_decision(calibration, "", engine.mode, inputs=inputs)
         answered = np.array(

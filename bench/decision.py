@@ -52,7 +52,7 @@ from bench.common import (
 from bench.quality import SETS
 from samvad import AnswerEngine
 from samvad.calibration import (
-    FEATURES,
+    SHIPPED_INPUTS,
     CalibrationError,
     calibration_file,
 )
@@ -62,9 +62,6 @@ from samvad.precision import choose_precision
 from samvad.reply import Signals
 
 FIT = ("dev", "tuning")
-# The shipped fit leaves out the margin (samvad/calibration.py says why); "with the margin"
-# is the fit of all FEATURES, as samvad calibrate makes a city's.
-SHIPPED_INPUTS = tuple(name for name in FEATURES if name != "margin")
 REPORT = ("heldout", "kept_aside")
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,6 +47,8 @@ from samvad.shipped import shipped_file, shipped_for
 
 CALIBRATIONS_DIR = Path(__file__).resolve().parent / "calibrations"
 FEATURES = ("confidence", "agreement", "coverage", "margin")
+# The inputs of the shipped fit: all but the margin (the module docstring says why).
+SHIPPED_INPUTS = ("confidence", "agreement", "coverage")
 CITY_CALIBRATION = "calibration.json"
 LOG = logging.getLogger(__name__)
 
@@ -54,6 +57,15 @@ Features = tuple[float, float, float, float]
 
 class CalibrationError(ValueError):
     """A calibration file is unreadable or its numbers do not make a decision."""
+
+
+def input_columns(inputs: Sequence[str]) -> list[int]:
+    """The positions in :data:`FEATURES` (and in :data:`Features`) of ``inputs``.
+
+    >>> input_columns(SHIPPED_INPUTS)
+    [0, 1, 2]
+    """
+    return [FEATURES.index(name) for name in inputs]
 
 
 def decision_features(signals: Signals) -> Features:
@@ -110,7 +122,7 @@ class DecisionModel:
     def chance(self, features: Features) -> float:
         """The log-odds that the top article is the right one (higher: surer), from all the
         :data:`FEATURES` of a search (:func:`decision_features`); it reads its inputs."""
-        chosen = (features[FEATURES.index(name)] for name in self.inputs)
+        chosen = (features[column] for column in input_columns(self.inputs))
         return self.bias + sum(
             w * (x - m) / s
             for w, x, m, s in zip(self.weights, chosen, self.mean, self.scale, strict=True)

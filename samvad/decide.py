@@ -24,9 +24,9 @@ questions (``tests/fixtures/heldout_questions.jsonl``) show how far they carry. 
 the defaults in ``samvad/settings.py``; a deployment sets ``SAMVAD_ABSTAIN_BELOW`` and the others.
 
 With a calibration (``samvad/calibration.py``; ``SAMVAD_DECISION=calibrated``) the signals
-also carry a ``chance``: the log-odds, from four signals together (confidence, agreement,
-the top article's coverage of the question's words and the margin to the next article), that
-the top article is the right one.
+also carry a ``chance``: the log-odds, from the signals the calibration names together (the
+shipped one: confidence, agreement and the top article's coverage of the question's words; a
+city's own also the margin to the next article), that the top article is the right one.
 Then the chance decides, with the calibration's two bands: above the lower pair, at
 ``answer_at`` or over it the engine answers and under it offers the closest articles; under
 the lower pair, at ``offer_at`` or over it it offers them and under it refuses. The higher

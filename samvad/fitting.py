@@ -1,12 +1,13 @@
 """Fitting the calibrated decision to questions: the shipped fit and a city's own.
 
-The calibrated decision (``samvad/calibration.py``) is a logistic regression over four
-signals of the search, with an answer band and an offer band. It is fitted on questions
-whose right article is known: ``bench/decision.py --save`` fits the shipped one on the
-fixture questions, and ``samvad calibrate FILE`` fits a city's own on the questions its
-staff wrote for its articles (the format of ``samvad eval``), because a fit carries badly
-from one corpus to another (``bench/abstention.py``: fitted on the fixtures, it answers
-MahaSQuAD's questions with 23 % of the answers wrong).
+The calibrated decision (``samvad/calibration.py``) is a logistic regression over some of
+four signals of the search (its ``inputs``: the shipped fit three, a city's all four), with
+an answer band and an offer band. It is fitted on questions whose right article is known:
+``bench/decision.py --save`` fits the shipped one on the fixture questions, and ``samvad
+calibrate FILE`` fits a city's own on the questions its staff wrote for its articles (the
+format of ``samvad eval``), because a fit carries badly from one corpus to another
+(``bench/abstention.py``: fitted on the fixtures, it answers MahaSQuAD's questions with 23 %
+of the answers wrong).
 
 Each question gives an :class:`Observation`: its signals, whether it has a right article,
 whether the top article is that one, and whether it is among the articles an offer would
@@ -38,6 +39,7 @@ from samvad.calibration import (
     DecisionModel,
     Features,
     decision_features,
+    input_columns,
 )
 from samvad.decide import Verdict
 from samvad.reply import Signals
@@ -225,8 +227,7 @@ def fit_decision(
     if not 0 < wrong < 1 or not 0 < offer_recall < 1:
         raise ValueError("wrong and offer_recall are shares between 0 and 1")
     check_enough(observations, minimum)
-    columns = [FEATURES.index(name) for name in inputs]
-    x = np.array([o.features for o in observations], dtype=float)[:, columns]
+    x = np.array([o.features for o in observations], dtype=float)[:, input_columns(inputs)]
     right = np.array([o.right for o in observations])
     mean, scale, weights = fit_standardised(x, right.astype(float))
     p = log_odds(x, mean, scale, weights)

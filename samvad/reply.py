@@ -131,6 +131,11 @@ class Answer:
         return [offer.article_id for offer in self.offers]
 
 
+def _rounded(signal: float | None) -> float | None:
+    """A signal as the JSON holds it: rounded to 4 places (``None`` stays ``None``)."""
+    return None if signal is None else round(float(signal), 4)
+
+
 def to_json(answer: Answer) -> dict[str, Any]:
     """The JSON form of ``answer`` (schema :data:`SCHEMA_VERSION`), ready for ``json.dumps``."""
     citation = answer.citation
@@ -156,19 +161,11 @@ def to_json(answer: Answer) -> dict[str, Any]:
             for o in answer.offers
         ],
         "signals": {
-            "confidence": round(float(answer.signals.confidence), 4),
-            "agreement": None
-            if answer.signals.agreement is None
-            else round(float(answer.signals.agreement), 4),
-            "chance": None
-            if answer.signals.chance is None
-            else round(float(answer.signals.chance), 4),
-            "coverage": None
-            if answer.signals.coverage is None
-            else round(float(answer.signals.coverage), 4),
-            "margin": None
-            if answer.signals.margin is None
-            else round(float(answer.signals.margin), 4),
+            "confidence": _rounded(answer.signals.confidence),
+            "agreement": _rounded(answer.signals.agreement),
+            "chance": _rounded(answer.signals.chance),
+            "coverage": _rounded(answer.signals.coverage),
+            "margin": _rounded(answer.signals.margin),
         },
         "romanized": answer.romanized,
         "continuation": None

@@ -11,6 +11,7 @@ import pytest
 
 from samvad.calibration import (
     FEATURES,
+    SHIPPED_INPUTS,
     CalibrationError,
     DecisionModel,
     LiveCalibration,
@@ -40,6 +41,7 @@ def test_the_shipped_calibration_of_the_default_model_reads_back() -> None:
     model = calibration_for({"model": DEFAULT_MODEL})
     assert model is not None and model.model == DEFAULT_MODEL
     assert model.search_mode == "sentences"
+    assert model.inputs == SHIPPED_INPUTS
     assert DecisionModel.from_json(calibration_file(DEFAULT_MODEL).read_text("utf-8")) == model
     assert DecisionModel.from_json(model.to_json()) == model
     assert model.bands == Bands(model.answer_at, model.offer_at)
@@ -135,7 +137,7 @@ def test_a_damaged_calibration_file_is_one_clear_error(text: str) -> None:
 
 @pytest.mark.parametrize(
     "inputs",
-    [("confidence", "agreement", "coverage"), ("confidence", "margin"), FEATURES],
+    [SHIPPED_INPUTS, ("confidence", "margin"), FEATURES],
     ids=["as shipped", "two of them", "all four"],
 )
 def test_a_calibration_reads_only_its_own_inputs_and_reads_back(inputs: tuple[str, ...]) -> None:
