@@ -5,8 +5,8 @@ The lexicon is a word list kept apart from code (``samvad/words/lexicon.tsv``), 
 ``scripts/build_lexicon.py`` from the Maharashtra legislature's questions and answers, which
 exist row for row in both languages (MIT). Each line holds a search term (an analyzer stem,
 :func:`samvad.analyzer.analyze`) and, best first, the terms of the other script that stand
-most often in the other language's version of the same rows. The file is rebuilt whenever the
-analyzer's stems change.
+most often in the other language's version of the same titles, questions and answers. The
+file is rebuilt whenever the analyzer's stems change.
 
     >>> lexicon = Lexicon({"hawker": ("फेरीवाल",), "फेरीवाल": ("hawker", "vendor")})
     >>> lexicon.translate(["फेरीवाल", "licence"])
