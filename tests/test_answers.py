@@ -190,8 +190,8 @@ POOL_EN = "evening timings of the vartak nagar swimming pool"
 def test_english_question_about_a_marathi_only_article_is_answered_with_its_date(
     engine: AnswerEngine,
 ) -> None:
-    """The search lexicon ties "stray" and "dog" to the Marathi article's
-    words, so the question is answered from it (it used to be only offered), with the dates."""
+    """The search lexicon ties "stray" and "dog" to the Marathi article's words, so the
+    question is answered from it (it used to be only offered), with the dates."""
     answer = engine.answer(DOGS_EN)
     assert answer.outcome == "answered" and answer.citation is not None
     assert answer.citation.article_id == DOGS and answer.citation.language == "mr"
