@@ -20,10 +20,12 @@ thresholds``), ``thresholds, no gap`` (that without the cross-language gap,
 ``samvad/language_gap.py``), ``chance alone`` (answer, offer or refuse by the two bands only),
 ``answer band only`` (the thresholds, and an answer under the answer band offered instead:
 the calibrated decision before the offer band), ``calibrated`` (``samvad.decide.decide`` with
-both bands: what ``SAMVAD_DECISION=calibrated``, the default, does), ``with the margin``
-(that, fitted on all four signals as ``samvad calibrate`` fits a city's) and ``shipped file`` (the
-engine with the calibration in ``samvad/calibrations/`` as it is, which ``--save`` replaces
-with this run's fit).
+both bands: what ``SAMVAD_DECISION=calibrated``, the default, does), ``answer gated`` (that
+as it was before: a question under the lower thresholds offered articles, never answered,
+whatever its chance), ``with the margin`` (``calibrated``, fitted on all four signals as
+``samvad calibrate`` fits a city's), ``shipped file`` (the engine with the calibration in
+``samvad/calibrations/`` as it is, which ``--save`` replaces with this run's fit) and
+``shipped, gated`` (the shipped file with the answer gated as before).
 
 Per set and decision it prints: in-scope answered from the right article, answered from a
 wrong one, reached in one tap without the fact check (answered right, or the right article
@@ -56,7 +58,7 @@ from samvad.calibration import (
     CalibrationError,
     calibration_file,
 )
-from samvad.decide import Thresholds, Verdict
+from samvad.decide import Thresholds, Verdict, clears
 from samvad.fitting import Observation, auroc, fit_decision, observe, tally
 from samvad.precision import choose_precision
 from samvad.reply import Signals
@@ -170,12 +172,18 @@ def main() -> None:
     def both_bands(rows: list[Scored]) -> list[Verdict]:
         return [model.verdict(r.signals, thresholds, r.found) for r in rows]
 
+    def gated(rows: list[Scored], verdicts: list[Verdict]) -> list[Verdict]:
+        lower = (thresholds.abstain_below, thresholds.agreement_below)
+        return ["offer" if v == "answer" and not clears(r.signals, *lower) else v
+                for r, v in zip(rows, verdicts, strict=True)]  # fmt: skip
+
     decisions: dict[str, Callable[[str], tuple[list[Scored], list[Verdict]]]] = {
         "thresholds": lambda n: (scored[n], [r.verdict for r in scored[n]]),
         "thresholds, no gap": lambda n: (no_gap[n], [r.verdict for r in no_gap[n]]),
         "chance alone": lambda n: (scored[n], alone(scored[n])),
         "answer band only": lambda n: (scored[n], answer_band(scored[n])),
         "calibrated": lambda n: (scored[n], both_bands(scored[n])),
+        "answer gated": lambda n: (scored[n], gated(scored[n], both_bands(scored[n]))),
         "with the margin": lambda n: (
             scored[n],
             [with_margin.verdict(r.signals, thresholds, r.found) for r in scored[n]],
@@ -183,6 +191,10 @@ def main() -> None:
     }
     if as_shipped:
         decisions["shipped file"] = lambda n: (as_shipped[n], [r.verdict for r in as_shipped[n]])
+        decisions["shipped, gated"] = lambda n: (
+            as_shipped[n],
+            gated(as_shipped[n], [r.verdict for r in as_shipped[n]]),
+        )
     for name, rows in scored.items():
         role = "fitted on" if name in FIT else "report only"
         right = np.array([r.right for r in rows])

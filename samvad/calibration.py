@@ -9,9 +9,9 @@ log-odds) that the top article is the right one; an out-of-scope question has no
 ``samvad/calibrations/<model>.json``, with the band it chose there: ``answer_at``, the lowest
 chance at which at most 5 % of what is answered there came from a wrong article or was out of
 scope, and ``offer_at``, the chance the right article reaches for 90 % of the fitting
-questions whose right article is among the offered ones. The chance decides between
-answering and offering above the lower thresholds, and between offering and refusing below
-them (:func:`samvad.decide.decide`).
+questions whose right article is among the offered ones. At the answer band the
+engine answers; under it the chance decides between offering and refusing below the lower
+thresholds, and offers above them (:func:`samvad.decide.decide`).
 
 The margin's scale changes with the corpus (more articles, closer neighbours), so the
 shipped fit, which must serve articles it was not fitted on, leaves it out (on the fixture

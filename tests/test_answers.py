@@ -373,7 +373,7 @@ def test_the_engine_ranks_by_the_configured_search_mode(
     ],
     ids=["marathi", "english", "romanized", "neighbour-en", "neighbour-mr", "far-off"],
 )
-def test_the_calibrated_chance_decides_by_its_bands_around_the_lower_thresholds(
+def test_the_calibrated_chance_answers_at_its_band_and_offers_around_the_lower_thresholds(
     engine: AnswerEngine, embedder: Embedder, question: str
 ) -> None:
     alone = AnswerEngine(replace(engine.settings, decision="thresholds"), embedder)
@@ -385,10 +385,12 @@ def test_the_calibrated_chance_decides_by_its_bands_around_the_lower_thresholds(
     assert calibrated.signals.confidence == pytest.approx(plain.signals.confidence)
     assert calibrated.signals.coverage == pytest.approx(plain.signals.coverage)
     bands = chosen.calibration.bands
-    if plain.outcome == "refused":  # under the lower thresholds: the offer band decides
+    if chance >= bands.answer_at:  # sure: answered, under the lower thresholds too
+        assert calibrated.outcome == "answered"
+    elif plain.outcome == "refused":  # under the lower thresholds: the offer band decides
         assert calibrated.outcome == ("offered" if chance >= bands.offer_at else "refused")
-    else:  # over them: the answer band decides
-        assert calibrated.outcome == ("answered" if chance >= bands.answer_at else "offered")
+    else:  # over them and not sure: offered
+        assert calibrated.outcome == "offered"
 
 
 @pytest.mark.parametrize(

@@ -54,11 +54,19 @@ LOW = Thresholds(0.80, 0.12, 0.86, 0.22)
     [
         (Signals(0.90, 0.35, coverage=0.9), True, "answer"),
         (Signals(0.84, 0.20, coverage=0.3), True, "offer"),
-        (Signals(0.79, 0.20, coverage=0.6), True, "offer"),
+        (Signals(0.79, 0.20, coverage=0.4), True, "offer"),
+        (Signals(0.79, 0.30, coverage=0.9), True, "answer"),
         (Signals(0.70, 0.02, coverage=0.0), True, "refuse"),
         (Signals(0.90, 0.35, coverage=0.9), False, "refuse"),
     ],
-    ids=["sure", "unsure", "under the lower pair, near", "far", "nothing found"],
+    ids=[
+        "sure",
+        "unsure",
+        "under the lower pair, near",
+        "under the lower pair, sure",
+        "far",
+        "nothing found",
+    ],
 )
 def test_a_model_decides_by_its_own_chance_and_bands(
     signals: Signals, found: bool, verdict: Verdict

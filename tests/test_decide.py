@@ -39,11 +39,11 @@ def test_the_thresholds_alone(signals: Signals, verdict: Verdict) -> None:
         (Signals(0.79, 0.25, chance=0.0), "offer"),
         (Signals(0.86, 0.10, chance=-0.5), "offer"),
         (Signals(0.79, 0.25, chance=-0.6), "refuse"),
-        (Signals(0.79, 0.25, chance=3.0), "offer"),
+        (Signals(0.79, 0.25, chance=3.0), "answer"),
     ],
     ids=["answer", "answer at the band", "doubted: offered", "sure: answered under the higher pair",
          "under the lower pair: offered", "offered at the offer band",
-         "under both: refused", "under the lower pair, never answered"],
+         "under both: refused", "under the lower pair, answered when sure"],
 )  # fmt: skip
 def test_the_chance_decides_by_its_bands_on_either_side_of_the_lower_pair(
     signals: Signals, verdict: Verdict
