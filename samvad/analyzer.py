@@ -373,8 +373,17 @@ def words(text: str) -> list[str]:
 
 def analyze(text: str) -> list[str]:
     """Split ``text`` into normalised search terms, dropping stop words."""
+    return [term for _, term in analyzed_words(text)]
+
+
+def analyzed_words(text: str) -> list[tuple[str, str]]:
+    """Each word of ``text`` that is not a stop word, as (the word, its search term).
+
+    >>> analyzed_words("kiti divas lagtat")
+    [('kiti', 'kiti'), ('divas', 'diva'), ('lagtat', 'lagtat')]
+    """
     return [
-        stem(word)
+        (word, stem(word))
         for word in words(text)
         if word not in MARATHI_STOPWORDS and word not in ENGLISH_STOPWORDS
     ]

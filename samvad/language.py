@@ -36,7 +36,7 @@ from typing import Literal
 
 from indic_transliteration import sanscript
 
-from samvad.analyzer import ENGLISH_STOPWORDS, analyze, is_devanagari, skeletons
+from samvad.analyzer import ENGLISH_STOPWORDS, analyze, analyzed_words, is_devanagari, skeletons
 from samvad.coverage import QuestionWord
 from samvad.lexicon import Lexicon
 from samvad.loanwords import devanagari_loanword
@@ -446,22 +446,26 @@ def question_words(
     (:mod:`samvad.coverage`): its translations by ``lexicon`` (for a Marathi word with a
     postposition joined on, those of its stem: :meth:`Lexicon.joined`) and, when
     ``romanized``, its Devanagari reading (loanwords as :func:`romanized_to_devanagari`
-    writes them) with that reading's skeleton and translations. A romanized word that reads
-    as a Marathi stopword ("kiti" → किती) and has no translation is left out, as an English
-    stopword is.
+    writes them) with that reading's skeleton and translations. The reading is of the word
+    as typed, not of its English stem ("divas" reads दिवस, not दिव). A romanized word that
+    reads as a Marathi stopword ("kiti" → किती) and has no translation is left out, as an
+    English stopword is.
 
     >>> [w.word for w in question_words("pani kadhi yenar", romanized=True)]
     ['pani', 'yenar']
     >>> sorted(question_words("pani kadhi yenar", romanized=True)[0].forms)
     ['pani', '~पन', 'पन']
     """
+    first_typed: dict[str, str] = {}  # each term once, as it was first typed
+    for typed, term in analyzed_words(text):
+        first_typed.setdefault(term, typed)
     words = []
-    for word in dict.fromkeys(analyze(text)):
+    for word, typed in first_typed.items():
         forms = {word}
         if lexicon is not None:
             forms.update(lexicon.translate([word]), lexicon.joined(word))
         if romanized and not is_devanagari(word):
-            read = analyze(romanized_to_devanagari(word, loanwords))
+            read = analyze(romanized_to_devanagari(typed, loanwords))
             if not read and len(forms) == 1:
                 continue
             forms.update(read, skeletons(read))

@@ -11,6 +11,7 @@ from samvad.language import (
     detect_language,
     named_language,
     prepare_query,
+    question_words,
     reply_language,
     romanized_to_devanagari,
 )
@@ -208,3 +209,8 @@ def test_as_language(value: object, expected: str | None) -> None:
 )
 def test_named_language(text: str, expected: str | None) -> None:
     assert named_language(text) == expected
+
+
+def test_a_romanized_word_is_read_as_typed_not_as_its_english_stem() -> None:
+    forms = {w.word: w.forms for w in question_words("kiti divas lagtat", romanized=True)}
+    assert "दिवस" in forms["diva"]  # "divas" stems to "diva" as an English plural would
