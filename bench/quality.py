@@ -5,7 +5,7 @@ each question set and each kind of question it prints, for today's engine and fo
 tried — hybrid ranking (search mode ``hybrid``: without the best-sentence ranking), corpus
 spelling (``samvad/phonetic.py``: romanized words and loanwords matched to
 the index's own words), today's without fact sentences (``samvad/facts.py``: a sentence holding
-the kind of fact asked for joins the answer), with loanwords (``samvad/loanwords.py``: the
+the kind of fact asked for joins the answer), without loanwords (``samvad/loanwords.py``: the
 English words of a romanized question written as Marathi loanwords), the decision by the
 four thresholds alone (``SAMVAD_DECISION=thresholds``; today's default is the calibrated
 chance, ``samvad/calibration.py``), the model with the other
@@ -121,7 +121,7 @@ def main() -> None:
         "without language gap": (AnswerEngine(settings, embedder, language_gap=False), None),
         "without fact sentences": (AnswerEngine(settings, embedder, fact_sentences=False), None),
         "without translation": (AnswerEngine(settings, embedder, translation=False), None),
-        "with loanwords": (AnswerEngine(settings, embedder, loanwords=True), None),
+        "without loanwords": (AnswerEngine(settings, embedder, loanwords=False), None),
         "thresholds decision": (
             AnswerEngine(replace(settings, decision="thresholds"), embedder),
             None,

@@ -319,8 +319,9 @@ def romanized_to_devanagari(text: str, loanwords: bool = False) -> str:
     one tap 0.71 → 0.57, one answered from a wrong article ("electric gadi charge…":
     इलेक्ट्रिक now pulls toward the electric buses). The phrasing scores higher against
     every article, so the thresholds, fitted without it, also answered an out-of-scope
-    question ("driving licence renew karaycha ahe RTO madhe") they had offered: the engine
-    writes loanwords only when asked to (``AnswerEngine(loanwords=True)``).
+    question ("driving licence renew karaycha ahe RTO madhe") they had offered. The engine
+    writes loanwords since the calibrated chance decides (``AnswerEngine(loanwords=True)``,
+    the default; the figures are in ``samvad/answers.py``).
     """
     if not loanwords:
         return _transliterate(text)
