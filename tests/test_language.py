@@ -214,3 +214,18 @@ def test_named_language(text: str, expected: str | None) -> None:
 def test_a_romanized_word_is_read_as_typed_not_as_its_english_stem() -> None:
     forms = {w.word: w.forms for w in question_words("kiti divas lagtat", romanized=True)}
     assert "दिवस" in forms["diva"]  # "divas" stems to "diva" as an English plural would
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "left_out"),
+    [
+        ("pani kuthe milel ahe", {"pani", "milel"}, {"kuthe", "ahe"}),
+        ("tanker sathi number kay ahe", {"tanker", "number"}, {"sathi", "kay", "ahe"}),
+    ],
+    ids=["marathi words", "english words in marathi"],
+)
+def test_coverage_leaves_out_romanized_function_words(
+    question: str, kept: set[str], left_out: set[str]
+) -> None:
+    words = {w.word for w in question_words(question, romanized=True)}
+    assert kept <= words and not left_out & words
