@@ -5,7 +5,8 @@ after an answer a citizen may give a 👍. Each is a citizen's word on which art
 their question (:class:`samvad.question_log.CitizenLabel`). :func:`cases_from_labels` makes
 one case per question from them: the same question (the same words, whatever the case and
 punctuation) asked by several citizens counts each citizen once, with their latest word, and
-takes the article most of them named (on a tie, the most recent word). Staff review the file
+takes the article most of them named (on a tie, the most recent word). A word given without a
+pseudonym counts as one citizen's. Staff review the file
 before using it: "None of these" says that none of the *offered* articles answers the
 question, not that no article does, so a ``none`` whose article exists should be corrected.
 
@@ -54,10 +55,13 @@ def cases_from_labels(labels: Sequence[CitizenLabel]) -> list[CitizenCase]:
     """One case per question of ``labels`` (given newest first, as
     :meth:`samvad.question_log.QuestionLog.labels` gives them), most recently asked first;
     the question is written as it was asked last."""
-    latest: dict[str, dict[str | None, CitizenLabel]] = {}
-    for label in labels:
+    latest: dict[str, dict[str, CitizenLabel]] = {}
+    for position, label in enumerate(labels):
         citizens = latest.setdefault(" ".join(words(label.question)), {})
-        citizens.setdefault(label.user_hash, label)
+        # Without a pseudonym (a caller that sent no user id) nothing tells one citizen's
+        # words from another's: each counts as a citizen of its own.
+        who = label.user_hash if label.user_hash is not None else f"unnamed #{position}"
+        citizens.setdefault(who, label)
     cases = []
     for said in latest.values():
         newest = list(said.values())

@@ -37,6 +37,16 @@ def test_each_citizen_counts_once_with_their_latest_word() -> None:
     assert case.case.article == "tax"  # a tie: the most recent word
 
 
+@pytest.mark.parametrize(
+    "question", ["पाणी कधी येणार?", "When will the water come?"], ids=["marathi", "english"]
+)
+def test_words_without_a_pseudonym_each_count_as_a_citizen(question: str) -> None:
+    unnamed = [CitizenLabel(question, article, "picked", f"2026-11-0{day}T10:00:00", None)
+               for article, day in (("water", 3), ("water", 2), ("tax", 1))]  # fmt: skip
+    (case,) = cases_from_labels(unnamed)
+    assert (case.case.article, case.agreeing, case.disagreeing) == ("water", 2, 1)
+
+
 def test_most_citizens_decide_and_none_is_a_word_like_any_other() -> None:
     labels = [said("विवाह नोंदणी?", None, "1", 9), said("विवाह नोंदणी?", None, "2", 8),
               said("विवाह नोंदणी?", "birth-certificate", "3", 7)]  # fmt: skip
