@@ -252,9 +252,9 @@ SETTINGS: tuple[Setting, ...] = (
         "concept agreement, how much of the question the article covers and, in a city's own "
         "fit, the cosine margin to the next article, that the top article is right — the city's"
         " own fit by `samvad calibrate` in the data folder, else the one in "
-        "`samvad/calibrations/` — decides between answering and offering above the lower "
-        "thresholds and between offering and refusing below them; a model without a calibration"
-        " uses the thresholds) or `thresholds` (the four thresholds below alone)",
+        "`samvad/calibrations/` — answers at its answer band, and under it offers above the "
+        "lower thresholds and offers or refuses, by its offer band, below them; a model without"
+        " a calibration uses the thresholds) or `thresholds` (the four thresholds below alone)",
         _choice(*DECISIONS),
     ),
     Setting(
