@@ -30,19 +30,18 @@ otherwise Marathi, the city's official language.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from indic_transliteration import sanscript
 
-from samvad.analyzer import ENGLISH_STOPWORDS, analyze, analyzed_words, is_devanagari, skeletons
+from samvad.analyzer import analyze, analyzed_words, is_devanagari, skeletons
 from samvad.coverage import QuestionWord
 from samvad.lexicon import Lexicon
 from samvad.loanwords import devanagari_loanword
 from samvad.phonetic import Vocabulary
+from samvad.stopwords import ENGLISH_STOPWORDS, ROMANIZED_STOPWORDS
 
 Lang = Literal["mr", "en"]
 LANGUAGES: tuple[Lang, ...] = ("mr", "en")
@@ -442,21 +441,6 @@ def prepare_query(
     )
 
 
-ROMANIZED_STOPWORDS_FILE = Path(__file__).with_name("words") / "romanized_stopwords.txt"
-
-
-@functools.cache
-def romanized_stopwords() -> frozenset[str]:
-    """The Marathi function words as typed in Latin letters (``words/romanized_stopwords.txt``:
-    one a line, ``#`` starts a comment), which a romanized question's coverage leaves out.
-
-    >>> {"ahe", "madhe", "kuthe"} <= romanized_stopwords(), "pani" in romanized_stopwords()
-    (True, False)
-    """
-    lines = ROMANIZED_STOPWORDS_FILE.read_text("utf-8").splitlines()
-    return frozenset(w for line in lines if (w := line.split("#")[0].strip()))
-
-
 def question_words(
     text: str, romanized: bool, lexicon: Lexicon | None = None, loanwords: bool = False
 ) -> tuple[QuestionWord, ...]:
@@ -466,7 +450,7 @@ def question_words(
     ``romanized``, its Devanagari reading (loanwords as :func:`romanized_to_devanagari`
     writes them) with that reading's skeleton and translations. The reading is of the word
     as typed, not of its English stem ("divas" reads दिवस, not दिव). A romanized Marathi
-    function word (:func:`romanized_stopwords`: "madhe", "ahe", "kuthe"), or a romanized
+    function word (``words/stopwords.romanized.txt``: "madhe", "ahe", "kuthe"), or a romanized
     word that reads as a Marathi stopword ("kiti" → किती) and has no translation, is left
     out, as an English stopword is. Leaving the function words out, measured on the
     fitting questions with the shipped calibration: dev answered right 0.89 → 0.91, tuning
@@ -482,7 +466,7 @@ def question_words(
         first_typed.setdefault(term, typed)
     words = []
     for word, typed in first_typed.items():
-        if romanized and typed in romanized_stopwords():
+        if romanized and typed in ROMANIZED_STOPWORDS:
             continue
         forms = {word}
         if lexicon is not None:
