@@ -423,3 +423,20 @@ def test_the_chance_is_not_used_in_a_search_mode_it_was_not_fitted_in(
     assert chosen.search("When will water come in Ghodbunder?").signals.chance is not None
     retrieval = chosen.search("When will water come in Ghodbunder?", mode="hybrid")
     assert retrieval.calibration is None and retrieval.signals.chance is None
+
+
+@pytest.mark.parametrize(
+    ("question", "phrasing", "article"),
+    [
+        ("electric charging station kuthe aahe", "इलेक्ट्रिक चार्जिंग स्टेशन", "ev-charging-stations"),
+        ("property tax online bharla tar sut milel ka", "प्रॉपर्टी टॅक्स", "property-tax-rebate-2026"),
+    ],
+    ids=["charging station", "property tax"],
+)
+def test_the_engine_writes_a_romanized_questions_english_words_as_loanwords(
+    engine: AnswerEngine, question: str, phrasing: str, article: str
+) -> None:
+    assert engine.search(question).query.phrasings[1].startswith(phrasing)
+    answer = engine.answer(question)
+    assert answer.outcome == "answered" and answer.citation is not None
+    assert answer.citation.article_id == article
