@@ -12,7 +12,7 @@ from samvad.picks import CitizenCase, cases_from_labels
 from samvad.question_log import CitizenLabel
 
 
-def said(question: str, article: str | None, citizen: str, day: int) -> CitizenLabel:
+def said(question: str, article: str | None, citizen: str | None, day: int) -> CitizenLabel:
     return CitizenLabel(question, article, "picked", f"2026-11-{day:02}T10:00:00", citizen)
 
 
@@ -41,8 +41,10 @@ def test_each_citizen_counts_once_with_their_latest_word() -> None:
     "question", ["पाणी कधी येणार?", "When will the water come?"], ids=["marathi", "english"]
 )
 def test_words_without_a_pseudonym_each_count_as_a_citizen(question: str) -> None:
-    unnamed = [CitizenLabel(question, article, "picked", f"2026-11-0{day}T10:00:00", None)
-               for article, day in (("water", 3), ("water", 2), ("tax", 1))]  # fmt: skip
+    unnamed = [
+        said(question, article, None, day)
+        for article, day in (("water", 3), ("water", 2), ("tax", 1))
+    ]
     (case,) = cases_from_labels(unnamed)
     assert (case.case.article, case.agreeing, case.disagreeing) == ("water", 2, 1)
 
